@@ -1,0 +1,327 @@
+"""Differentiation over the graph: reverse mode (backprop), forward mode, central
+differences, and the symbolic derivative graph.
+
+All of them run the *same* local-derivative rules of the ops table through a builder:
+numbers for the first three, graph nodes for the last (which is how ``diff``, Hessians and
+``--order 2`` come for free).  Each pass counts its own steps as it goes (SPEC section 4).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .errors import Diagnostic, InputError
+from .evaluate import Evaluation, bind_point, describe_point, evaluate, forward
+from .graph import Graph, GraphBuilder
+from .ops import NUMERIC, Builder, suggest
+
+__all__ = ["Steps", "Gradient", "grad", "backward", "derivative_graph", "MODES"]
+
+MODES = ("reverse", "forward", "numeric")
+
+
+@dataclass
+class Steps:
+    """Step counts of SPEC section 4.  ``counted`` names the passes that really ran; any
+    other figure is the cost that pass would take on this graph."""
+
+    nodes: int
+    inputs: int
+    forward: int
+    backward: int
+    forward_mode: int
+    numeric: int | None = None
+    counted: tuple[str, ...] = ()
+
+    @property
+    def reverse_total(self) -> int:
+        return self.forward + self.backward
+
+    @property
+    def saving(self) -> float:
+        """How many times more steps forward mode takes than reverse mode."""
+        return self.forward_mode / self.reverse_total if self.reverse_total else 1.0
+
+    def as_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "nodes": self.nodes, "inputs": self.inputs, "forward": self.forward,
+            "backward": self.backward, "forward_mode": self.forward_mode,
+        }
+        if self.numeric is not None:
+            d["numeric"] = self.numeric
+        d["counted"] = list(self.counted)
+        return d
+
+
+@dataclass
+class Gradient:
+    """Value, gradient and everything the per-node table and ``--explain`` show."""
+
+    evaluation: Evaluation
+    wrt: list[str]
+    gradient: dict[str, Any]
+    steps: Steps
+    mode: str
+    adjoints: list[Any] | None = None
+    local: list[Sequence[Any] | None] | None = None
+    numeric: dict[str, Any] | None = None  # central differences, in numeric mode
+    reverse: dict[str, Any] | None = None  # reverse mode, beside the numeric estimate
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def graph(self) -> Graph:
+        return self.evaluation.graph
+
+    @property
+    def value(self) -> Any:
+        return self.evaluation.value
+
+    @property
+    def values(self) -> list[Any]:
+        return self.evaluation.values
+
+
+def _wrt_ids(graph: Graph, wrt: Iterable[str] | None) -> list[int]:
+    if wrt is None:
+        return list(graph.inputs)
+    ids = []
+    for name in wrt:
+        if name not in graph.input_names:
+            if name in graph.by_name:
+                raise InputError(f"'{name}' is computed, not an input; derivatives are taken "
+                                 "with respect to inputs")
+            close = suggest(name, graph.input_names, cutoff=0.6)
+            hint = f"did you mean '{close}'?" if close else \
+                f"the inputs are: {', '.join(graph.input_names) or 'none'}"
+            raise InputError(f"cannot differentiate with respect to '{name}': not an input",
+                             hint=hint)
+        i = graph.by_name[name]
+        if i not in ids:
+            ids.append(i)
+    return ids
+
+
+def backward(
+    graph: Graph,
+    values: Sequence[Any],
+    b: Builder,
+    seed: Any,
+    needs: Sequence[bool],
+    record: bool = False,
+) -> tuple[list[Any], list[Sequence[Any] | None] | None, int]:
+    """The reverse sweep: adjoints of every node that ``needs`` marks, one loop backwards.
+
+    Returns the adjoints, the local derivatives (if ``record``) and the steps taken
+    (one per op node).  ``b`` is the builder the rules run on.
+    """
+    nodes = graph.nodes
+    adj: list[Any] = [None] * len(nodes)
+    adj[graph.output] = seed
+    local: list[Sequence[Any] | None] | None = [None] * len(nodes) if record else None
+    mul, add = b.mul, b.add
+    steps = 0
+    for i in reversed(graph.op_ids):
+        steps += 1
+        g = adj[i]
+        if g is None or not needs[i]:
+            continue
+        n = nodes[i]
+        args = n.args
+        op = n.op
+        assert op is not None
+        want = [needs[a] for a in args]
+        ps = op.partials(b, [values[a] for a in args], values[i], want)
+        if local is not None:
+            local[i] = ps
+        for a, p, w in zip(args, ps, want):
+            if w:
+                c = mul(g, p)
+                old = adj[a]
+                adj[a] = c if old is None else add(old, c)
+    return adj, local, steps
+
+
+def _kinks(graph: Graph, values: Sequence[Any], bound: Mapping[int, Any]) -> list[Diagnostic]:
+    """Warnings for nodes evaluated exactly where they are not differentiable."""
+    found = []
+    for i in graph.op_ids:
+        n = graph.nodes[i]
+        assert n.op is not None
+        if n.op.kink is None:
+            continue
+        hit = n.op.kink(*(values[a] for a in n.args))
+        if np.any(hit):
+            index = int(np.argmax(hit)) if np.ndim(hit) else None
+            where = describe_point(graph, bound, index)
+            found.append(Diagnostic(n.label, f"{n.op.convention} (at {where})"))
+    return found
+
+
+def _nonfinite(graph: Graph, ev: Evaluation, local: Sequence[Sequence[Any] | None] | None,
+               bound: Mapping[int, Any]) -> list[Diagnostic]:
+    """Name the nodes whose local derivative is infinite or undefined though their value is
+    not (``sqrt`` at 0), after a gradient came out non-finite."""
+    from .printing import node_formula
+
+    found = []
+    for i in graph.op_ids:
+        n = graph.nodes[i]
+        ps = local[i] if local is not None else None
+        if ps is None:
+            assert n.op is not None
+            vals = [ev.values[a] for a in n.args]
+            with np.errstate(all="ignore"):
+                ps = n.op.partials(NUMERIC, vals, ev.values[i], [True] * len(vals))
+        for a, p in zip(n.args, ps):
+            if p is None or np.all(np.isfinite(p)):
+                continue
+            bad = np.asarray(p)
+            what = "inf" if np.all(np.isinf(bad[~np.isfinite(bad)])) else "nan"
+            index = int(np.argmax(~np.isfinite(bad))) if bad.ndim else None
+            where = describe_point(graph, bound, index)
+            found.append(Diagnostic(
+                n.label,
+                f"the derivative of {node_formula(graph, i)} with respect to "
+                f"{graph.nodes[a].label} is {what} at {where}; the result reports {what}",
+            ))
+    return found
+
+
+def _seed(value: Any) -> Any:
+    return np.ones_like(value) if np.ndim(value) else np.float64(1.0)
+
+
+def _zero(value: Any) -> Any:
+    return np.zeros_like(value) if np.ndim(value) else np.float64(0.0)
+
+
+def grad(
+    graph: Graph,
+    point: Mapping[str, Any],
+    wrt: Iterable[str] | None = None,
+    mode: str = "reverse",
+) -> Gradient:
+    """Value and gradient at a point (or a batch of points).
+
+    >>> from cgdiff import parse
+    >>> r = grad(parse("a=5; b=3; c=2; u=b*c; v=a+u; J=3v"), {})
+    >>> {k: float(v) for k, v in r.gradient.items()}, r.steps.backward
+    ({'a': 3.0, 'b': 6.0, 'c': 9.0}, 6)
+    """
+    if mode not in MODES:
+        raise InputError(f"unknown mode '{mode}'; choose one of {', '.join(MODES)}")
+    ev = evaluate(graph, point)
+    ids = _wrt_ids(graph, wrt)
+    bound = {graph.by_name[k]: v for k, v in ev.point.items()}
+    n, p = graph.n_ops, len(ids)
+    steps = Steps(n, p, ev.forward_steps, n + p, n * p, counted=("forward",))
+    zero = _zero(ev.value)
+    result = Gradient(ev, [graph.nodes[i].label for i in ids], {}, steps, mode)
+    with np.errstate(all="ignore"):
+        if mode == "forward":
+            tangents, counted = _forward_mode(graph, ev.values, ids)
+            result.gradient = {graph.nodes[i].label: t for i, t in zip(ids, tangents)}
+            steps.forward_mode = counted
+            steps.counted = ("forward", "forward_mode")
+        else:
+            needs = [nd.kind != "const" for nd in graph.nodes]
+            adj, local, counted = backward(graph, ev.values, NUMERIC, _seed(ev.value), needs,
+                                           record=True)
+            gradient = {}
+            for i in ids:
+                counted += 1  # reading out each input's adjoint is the "+ p" of n + p
+                gradient[graph.nodes[i].label] = zero if adj[i] is None else adj[i]
+            steps.backward = counted
+            steps.counted = ("forward", "backward")
+            result.gradient, result.adjoints, result.local = gradient, adj, local
+            if mode == "numeric":
+                result.reverse = gradient
+                result.numeric, steps.numeric = _central(graph, bound, ids)
+                steps.counted += ("numeric",)
+    result.diagnostics = list(ev.diagnostics) + _kinks(graph, ev.values, bound)
+    if not all(np.all(np.isfinite(g)) for g in result.gradient.values()):
+        result.diagnostics += _nonfinite(graph, ev, result.local, bound)
+    return result
+
+
+def _forward_mode(graph: Graph, values: Sequence[Any], ids: Sequence[int]) -> tuple[list[Any], int]:
+    """One tangent sweep per input; returns d output / d input for each, and the steps."""
+    nodes = graph.nodes
+    out = graph.output
+    zero = _zero(values[out])
+    steps = 0
+    result = []
+    for w in ids:
+        tangent: list[Any] = [None] * len(nodes)
+        tangent[w] = _seed(values[w])
+        for i in graph.op_ids:
+            steps += 1
+            n = nodes[i]
+            ts = [tangent[a] for a in n.args]
+            if all(t is None for t in ts):
+                continue
+            assert n.op is not None
+            ps = n.op.partials(NUMERIC, [values[a] for a in n.args], values[i],
+                               [t is not None for t in ts])
+            acc = None
+            for p, t in zip(ps, ts):
+                if t is not None:
+                    c = p * t
+                    acc = c if acc is None else acc + c
+            tangent[i] = acc
+        result.append(zero if tangent[out] is None else tangent[out])
+    return result, steps
+
+
+def _central(graph: Graph, bound: Mapping[int, Any], ids: Sequence[int]) -> tuple[dict[str, Any], int]:
+    """Central differences, h = cbrt(machine epsilon) * max(1, |x|): two passes per input."""
+    steps = 0
+    estimate = {}
+    for w in ids:
+        x = bound[w]
+        h = np.cbrt(np.finfo(float).eps) * np.maximum(1.0, np.abs(x))
+        plus, minus = dict(bound), dict(bound)
+        plus[w], minus[w] = x + h, x - h
+        vp, sp = forward(graph, plus)
+        vm, sm = forward(graph, minus)
+        steps += sp + sm
+        estimate[graph.nodes[w].label] = (vp[graph.output] - vm[graph.output]) / (2 * h)
+    return estimate, steps
+
+
+def depends_on(graph: Graph, wrt: int) -> list[bool]:
+    """For every node, whether its value depends on the node ``wrt``."""
+    dep = [False] * len(graph.nodes)
+    dep[wrt] = True
+    for i in graph.op_ids:
+        dep[i] = any(dep[a] for a in graph.nodes[i].args)
+    return dep
+
+
+def derivative_graph(graph: Graph, wrt: str, *, simplify: bool = True) -> Graph:
+    """The graph of d output / d ``wrt``: the reverse sweep run on a graph builder.
+
+    Its nodes are the forward nodes the derivative needs, then the adjoint nodes, so its size
+    is O(n) in the size of the original graph.
+
+    >>> from cgdiff import parse
+    >>> d = derivative_graph(parse("x^2*sin(x)"), "x")
+    >>> float(d.eval(x=1.0).value) == float(2*np.sin(1.0) + np.cos(1.0))
+    True
+    """
+    (w,) = _wrt_ids(graph, [wrt])
+    b = GraphBuilder(share=True, simplify=simplify)
+    mapping = b.copy_nodes(graph)
+    # The sweep walks the original graph; each node's "value" is the id of its copy, so the
+    # rules append their local derivatives to the new graph.  Only nodes that depend on
+    # ``wrt`` get an adjoint.
+    adj, _, _ = backward(graph, mapping, b, b.one, depends_on(graph, w))
+    out = adj[w] if adj[w] is not None else b.zero
+    name = f"d{graph.output_name}_d{wrt}"
+    return b.finish(out, source=graph.source, inputs=[mapping[i] for i in graph.inputs],
+                    output_name=name)
+

@@ -1,0 +1,102 @@
+"""The one exception family of cgdiff, and the warnings the core hands back.
+
+The core raises these and never prints; the CLI turns them into one ``error:`` line and
+the exit code of SPEC section 7.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "CgdiffError",
+    "InputError",
+    "UndefinedError",
+    "InternalError",
+    "Diagnostic",
+    "caret",
+]
+
+
+def caret(source_line: str, column: int) -> str:
+    """Two indented lines: the source line and a caret under ``column`` (1-based).
+
+    >>> print(caret("x*(y+)z", 6))
+      x*(y+)z
+           ^
+    """
+    # NB: tabs would shift the caret; show them as single spaces.
+    line = source_line.replace("\t", " ")
+    return f"  {line}\n  {' ' * max(column - 1, 0)}^"
+
+
+class CgdiffError(Exception):
+    """Base of every error cgdiff reports; ``exit_code`` follows SPEC section 7.
+
+    >>> str(InputError("unknown name 'q'"))
+    "unknown name 'q'"
+    """
+
+    exit_code = 70
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        line: int | None = None,
+        column: int | None = None,
+        source_line: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+        self.source_line = source_line
+        self.hint = hint
+
+    def render(self) -> str:
+        """The full text shown to a user, without the ``error:`` prefix.
+
+        >>> InputError("bad", line=1, column=2, source_line="ab").render()
+        'bad\\n  ab\\n   ^'
+        """
+        text = self.message
+        if self.hint:
+            text += f"; {self.hint}"
+        if self.source_line is not None and self.column is not None:
+            text += "\n" + caret(self.source_line, self.column)
+        return text
+
+
+class InputError(CgdiffError):
+    """The input is wrong: syntax, unknown name, missing value, bad option (exit 2)."""
+
+    exit_code = 2
+
+
+class UndefinedError(CgdiffError):
+    """The result is undefined at the point asked, e.g. ``log(-1)`` (exit 3)."""
+
+    exit_code = 3
+
+
+class InternalError(CgdiffError):
+    """A bug in cgdiff (exit 70)."""
+
+    exit_code = 70
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """A warning the core hands back with a result instead of printing it.
+
+    >>> Diagnostic("t1", "abs'(0) is taken as 0").text()
+    "node t1: abs'(0) is taken as 0"
+    """
+
+    node: str | None
+    message: str
+
+    def text(self) -> str:
+        return f"node {self.node}: {self.message}" if self.node else self.message

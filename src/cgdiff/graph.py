@@ -1,0 +1,480 @@
+"""The flat graph IR: a list of nodes in evaluation order, and the builder that appends them.
+
+A node is an input, a constant, or one op of :mod:`cgdiff.ops` applied to earlier nodes, so
+creation order is a topological order and every pass is a plain ``for`` loop.  Ids are list
+positions, never ``id()``, so every output is repeatable byte for byte.
+
+:class:`GraphBuilder` is also a *builder* in the sense of :mod:`cgdiff.ops`: derivative rules
+run on it append nodes, which is how symbolic derivatives are made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .errors import Diagnostic, InputError, UndefinedError
+from .ops import CONSTANTS, OPS, Op, apply_checked
+
+if TYPE_CHECKING:
+    from .ad import Gradient
+    from .evaluate import Evaluation
+
+__all__ = ["Node", "Graph", "GraphBuilder", "format_number"]
+
+
+def format_number(value: float) -> str:
+    """A float in the shortest form that reads back exactly, without a trailing ``.0``.
+
+    >>> format_number(2.0), format_number(0.1), format_number(-1e-10)
+    ('2', '0.1', '-1e-10')
+    """
+    v = float(value)
+    if v.is_integer() and abs(v) < 1e16:
+        return str(int(v))
+    return repr(v)
+
+
+class Node:
+    """One node: ``kind`` is ``"input"``, ``"const"`` or ``"op"``.
+
+    >>> Node(0, "const", None, (), None, np.float64(2.0)).label
+    '2'
+    """
+
+    __slots__ = ("id", "kind", "op", "args", "name", "value", "line", "symbol")
+
+    def __init__(
+        self,
+        id: int,
+        kind: str,
+        op: Op | None,
+        args: tuple[int, ...],
+        name: str | None,
+        value: Any = None,
+        line: int | None = None,
+        symbol: str | None = None,
+    ) -> None:
+        self.id = id
+        self.kind = kind
+        self.op = op
+        self.args = args
+        self.name = name
+        self.value = value  # a constant's value, or an input's default (None: free input)
+        self.line = line
+        self.symbol = symbol  # "pi" or "e" for those constants
+
+    @property
+    def label(self) -> str:
+        """How other nodes refer to this one: its name, or a constant's value."""
+        if self.name is not None:
+            return self.name
+        if self.kind == "const":
+            return self.symbol or format_number(self.value)
+        return f"#{self.id}"
+
+    @property
+    def opname(self) -> str:
+        return self.op.name if self.op is not None else self.kind
+
+    def __repr__(self) -> str:
+        return f"Node({self.id}, {self.opname}, {self.args}, {self.name!r})"
+
+
+class Graph:
+    """A computation graph: nodes in evaluation order, its inputs and its output.
+
+    >>> from cgdiff import parse
+    >>> g = parse("x*y + z")
+    >>> [n.label for n in g.nodes], g.output_name
+    (['x', 'y', 't1', 'z', 'f'], 'f')
+    """
+
+    def __init__(
+        self,
+        nodes: list[Node],
+        output: int,
+        inputs: list[int],
+        source: str = "",
+        diagnostics: Sequence[Diagnostic] = (),
+    ) -> None:
+        self.nodes = nodes
+        self.output = output
+        self.inputs = inputs
+        self.source = source
+        self.diagnostics = list(diagnostics)
+        self.by_name: dict[str, int] = {n.name: n.id for n in nodes if n.name is not None}
+        self.op_ids: list[int] = [n.id for n in nodes if n.kind == "op"]
+        self._plan: list[tuple[int, Any, int, int, int]] | None = None
+
+    # -- facts -------------------------------------------------------------------------
+    @property
+    def output_name(self) -> str:
+        return self.nodes[self.output].label
+
+    @property
+    def input_names(self) -> list[str]:
+        return [self.nodes[i].label for i in self.inputs]
+
+    @property
+    def n_ops(self) -> int:
+        """``n`` of SPEC section 4: operation nodes, inputs and constants not counted."""
+        return len(self.op_ids)
+
+    def defaults(self) -> dict[str, float]:
+        """Inputs that have a default value, name -> value."""
+        return {
+            self.nodes[i].label: float(self.nodes[i].value)
+            for i in self.inputs
+            if self.nodes[i].value is not None
+        }
+
+    def plan(self) -> list[tuple[int, Any, int, int, int]]:
+        """The op nodes as ``(id, forward, n_args, arg0, arg1)`` rows for the fast loops."""
+        if self._plan is None:
+            rows = []
+            for i in self.op_ids:
+                n = self.nodes[i]
+                assert n.op is not None
+                a = n.args
+                rows.append((i, n.op.forward, len(a), a[0], a[1] if len(a) > 1 else -1))
+            self._plan = rows
+        return self._plan
+
+    def node(self, name: str) -> Node:
+        """The node called ``name``.
+
+        >>> from cgdiff import parse
+        >>> parse("a = 2; b = a*a").node("b").opname
+        'mul'
+        """
+        if name not in self.by_name:
+            from .ops import suggest
+
+            close = suggest(name, list(self.by_name), cutoff=0.6)
+            raise InputError(
+                f"no node named '{name}'",
+                hint=f"did you mean '{close}'?" if close else None,
+            )
+        return self.nodes[self.by_name[name]]
+
+    def with_output(self, name: str) -> Graph:
+        """The same graph with the node ``name`` as output, pruned to what it needs.
+
+        >>> from cgdiff import parse
+        >>> parse("a = 2; b = a*3; c = b+1").with_output("b").n_ops
+        1
+        """
+        target = self.node(name).id
+        b = GraphBuilder(fold=False)
+        return b.copy_from(self, target)
+
+    # -- passes (the work lives in evaluate and ad) ------------------------------------
+    def eval(self, point: Mapping[str, Any] | None = None, /, **values: Any) -> Evaluation:
+        """Forward pass at a point given as a mapping or keywords.
+
+        >>> from cgdiff import parse
+        >>> float(parse("x*y + z").eval(x=1, y=2, z=3).value)
+        5.0
+        """
+        from .evaluate import evaluate
+
+        return evaluate(self, {**(point or {}), **values})
+
+    def grad(
+        self,
+        point: Mapping[str, Any] | None = None,
+        /,
+        *,
+        wrt: Iterable[str] | None = None,
+        mode: str = "reverse",
+        **values: Any,
+    ) -> Gradient:
+        """Value and gradient (reverse mode by default; ``forward`` or ``numeric`` too).
+
+        >>> from cgdiff import parse
+        >>> r = parse("x*y + z").grad(x=1, y=2, z=3)
+        >>> float(r.gradient["x"]), r.steps.backward
+        (2.0, 5)
+        """
+        from .ad import grad
+
+        return grad(self, {**(point or {}), **values}, wrt=wrt, mode=mode)
+
+    def derivative(self, wrt: str) -> Graph:
+        """The graph of ∂output/∂wrt, built with the ops table's rules.
+
+        >>> from cgdiff import parse
+        >>> float(parse("x^3").derivative("x").derivative("x").eval(x=2).value)
+        12.0
+        """
+        from .ad import derivative_graph
+
+        return derivative_graph(self, wrt)
+
+    def to_text(self) -> str:
+        """The output as one expression in cgdiff's language.
+
+        >>> from cgdiff import parse
+        >>> parse("a = 2; b = -a^2 + 1").to_text()
+        '-a^2 + 1'
+        """
+        from .printing import to_text
+
+        return to_text(self)
+
+    def __repr__(self) -> str:
+        return f"Graph({self.n_ops} ops, inputs={self.input_names}, output={self.output_name!r})"
+
+
+class GraphBuilder:
+    """Appends nodes; folds ops on constants; optionally shares equal nodes and simplifies.
+
+    It is a builder for the derivative rules of :mod:`cgdiff.ops` (handles are node ids).
+
+    >>> b = GraphBuilder()
+    >>> x = b.input("x")
+    >>> y = b.mul(b.const(2.0), b.add(x, b.zero))
+    >>> b.nodes[y].opname
+    'mul'
+    """
+
+    def __init__(self, *, fold: bool = True, share: bool = False, simplify: bool = False):
+        self.nodes: list[Node] = []
+        self.fold = fold
+        self.share = share
+        self.simplify = simplify
+        self.diagnostics: list[Diagnostic] = []
+        self.inputs: list[int] = []
+        self._consts: dict[tuple[float, str | None], int] = {}
+        self._shared: dict[tuple[str, tuple[int, ...]], int] = {}
+        self._one: int | None = None
+        self._zero: int | None = None
+
+    # -- the builder protocol ----------------------------------------------------------
+    @property
+    def one(self) -> int:
+        if self._one is None:
+            self._one = self.const(1.0)
+        return self._one
+
+    @property
+    def zero(self) -> int:
+        if self._zero is None:
+            self._zero = self.const(0.0)
+        return self._zero
+
+    def const(self, value: float, symbol: str | None = None) -> int:
+        v = np.float64(value)
+        key = (float(v), symbol)
+        if key in self._consts and not np.isnan(v):
+            return self._consts[key]
+        i = self._append("const", None, (), value=v, symbol=symbol)
+        self._consts[key] = i
+        return i
+
+    def input(self, name: str, default: float | None = None, line: int | None = None) -> int:
+        value = None if default is None else np.float64(default)
+        i = self._append("input", None, (), name=name, value=value, line=line)
+        self.inputs.append(i)
+        return i
+
+    def add(self, x: int, y: int) -> int:
+        return self.op("add", x, y)
+
+    def sub(self, x: int, y: int) -> int:
+        return self.op("sub", x, y)
+
+    def mul(self, x: int, y: int) -> int:
+        return self.op("mul", x, y)
+
+    def div(self, x: int, y: int) -> int:
+        return self.op("div", x, y)
+
+    def neg(self, x: int) -> int:
+        return self.op("neg", x)
+
+    def pow(self, x: int, y: int) -> int:
+        return self.op("pow", x, y)
+
+    def op(self, name: str, *args: int, line: int | None = None) -> int:
+        """Append ``name(*args)``, folded or simplified when the builder is set to."""
+        op = OPS[name]
+        lo, hi = op.arity
+        if not lo <= len(args) <= hi:
+            want = str(lo) if lo == hi else f"{lo} or {hi}"
+            raise InputError(f"{name} takes {want} argument{'s' if hi > 1 else ''}, "
+                             f"not {len(args)}", line=line)
+        nodes = self.nodes
+        if self.fold and all(nodes[a].kind == "const" for a in args):
+            return self._fold(op, args, line)
+        if self.simplify:
+            same = self._simplified(name, args)
+            if same is not None:
+                return same
+        if self.share:
+            key = (name, args)
+            found = self._shared.get(key)
+            if found is not None:
+                return found
+            i = self._append("op", op, args, line=line)
+            self._shared[key] = i
+            return i
+        return self._append("op", op, args, line=line)
+
+    def named_copy(self, node: int, name: str, line: int | None = None) -> int:
+        """A ``pos`` node called ``name`` that copies ``node`` (for ``b = a``)."""
+        return self._append("op", OPS["pos"], (node,), name=name, line=line)
+
+    # -- internals ---------------------------------------------------------------------
+    def _append(self, kind: str, op: Op | None, args: tuple[int, ...], **kw: Any) -> int:
+        i = len(self.nodes)
+        self.nodes.append(Node(i, kind, op, args, kw.get("name"), kw.get("value"),
+                               kw.get("line"), kw.get("symbol")))
+        return i
+
+    def _fold(self, op: Op, args: tuple[int, ...], line: int | None) -> int:
+        values = [self.nodes[a].value for a in args]
+        out, problem = apply_checked(op, values)
+        if problem == "undefined":
+            shown = [self.nodes[a].label for a in args]
+            text = (f" {op.symbol} ".join(shown) if op.symbol and len(shown) == 2
+                    else f"{op.name}({', '.join(shown)})")
+            raise UndefinedError(f"{text} is undefined", line=line)
+        if problem == "overflow":
+            self.diagnostics.append(Diagnostic(None, f"{op.name} overflows to {out}"))
+        return self.const(float(out))
+
+    def _is(self, i: int, value: float) -> bool:
+        n = self.nodes[i]
+        return n.kind == "const" and n.symbol is None and float(n.value) == value
+
+    def _simplified(self, name: str, a: tuple[int, ...]) -> int | None:
+        """The identities of 0 and 1, applied only where they keep every defined value."""
+        is_ = self._is
+        if name == "add":
+            if is_(a[0], 0.0):
+                return a[1]
+            if is_(a[1], 0.0):
+                return a[0]
+        elif name == "sub":
+            if is_(a[1], 0.0):
+                return a[0]
+            if is_(a[0], 0.0):
+                return self.neg(a[1])
+            if a[0] == a[1]:
+                return self.zero
+        elif name == "mul":
+            if is_(a[0], 0.0) or is_(a[1], 0.0):
+                return self.zero
+            if is_(a[0], 1.0):
+                return a[1]
+            if is_(a[1], 1.0):
+                return a[0]
+            if is_(a[0], -1.0):
+                return self.neg(a[1])
+            if is_(a[1], -1.0):
+                return self.neg(a[0])
+        elif name == "div":
+            if is_(a[1], 1.0):
+                return a[0]
+            if is_(a[0], 0.0):
+                return self.zero
+        elif name == "neg":
+            inner = self.nodes[a[0]]
+            if inner.kind == "op" and inner.op is not None and inner.op.name == "neg":
+                return inner.args[0]
+        elif name == "pow":
+            if is_(a[1], 1.0):
+                return a[0]
+            if is_(a[1], 0.0):
+                return self.one
+        return None
+
+    def copy_from(self, graph: Graph, output: int | None = None) -> Graph:
+        """Copy ``graph`` (pruned to what ``output`` needs) into this builder; finish it."""
+        mapping = self.copy_nodes(graph)
+        out = graph.output if output is None else output
+        return self.finish(mapping[out], source=graph.source,
+                           inputs=[mapping[i] for i in graph.inputs])
+
+    def copy_nodes(self, graph: Graph) -> list[int]:
+        """Append every node of ``graph``; return the new id of each old one."""
+        mapping: list[int] = []
+        for n in graph.nodes:
+            if n.kind == "input":
+                new = self.input(n.name or n.label, n.value, n.line)
+            elif n.kind == "const":
+                new = self.const(float(n.value), n.symbol)
+            else:
+                assert n.op is not None
+                new = self.op(n.op.name, *(mapping[a] for a in n.args), line=n.line)
+                if n.name is not None and self.nodes[new].name is None \
+                        and self.nodes[new].kind == "op":
+                    self.nodes[new].name = n.name
+            mapping.append(new)
+        return mapping
+
+    def finish(
+        self,
+        output: int,
+        *,
+        source: str = "",
+        inputs: Sequence[int] | None = None,
+        output_name: str | None = None,
+    ) -> Graph:
+        """Prune to the nodes ``output`` needs (keeping every input), renumber, and name
+        the unnamed op nodes ``t1, t2, ...`` in evaluation order."""
+        nodes = self.nodes
+        keep = [False] * len(nodes)
+        keep[output] = True
+        for i in range(output, -1, -1):  # NB: args always precede their node
+            if keep[i]:
+                for a in nodes[i].args:
+                    keep[a] = True
+        input_ids = list(self.inputs if inputs is None else inputs)
+        for i in input_ids:
+            keep[i] = True
+        # NB: an input that is itself the output (the expression ``x``) keeps its name.
+        if output_name is not None and (nodes[output].kind == "input"
+                                        or nodes[output].name is not None):
+            output_name = None
+        new_id: dict[int, int] = {}
+        out_nodes: list[Node] = []
+        taken = {n.name for i, n in enumerate(nodes) if keep[i] and n.name is not None}
+        if output_name is not None:
+            taken.add(output_name)
+        counter = 0
+        for i, n in enumerate(self.nodes):
+            if not keep[i]:
+                continue
+            j = len(out_nodes)
+            new_id[i] = j
+            name = n.name
+            if i == output and output_name is not None:
+                name = output_name
+            elif name is None and n.kind == "op":
+                counter += 1
+                while f"t{counter}" in taken:
+                    counter += 1
+                name = f"t{counter}"
+            out_nodes.append(Node(j, n.kind, n.op, tuple(new_id[a] for a in n.args),
+                                  name, n.value, n.line, n.symbol))
+        seen: set[int] = set()
+        ins = []
+        for i in input_ids:
+            if new_id[i] not in seen:
+                seen.add(new_id[i])
+                ins.append(new_id[i])
+        return Graph(out_nodes, new_id[output], ins, source, self.diagnostics)
+
+
+def constant_value(name: str) -> float | None:
+    """The value of a named constant, or None.
+
+    >>> round(constant_value("pi"), 5)
+    3.14159
+    """
+    return CONSTANTS.get(name)

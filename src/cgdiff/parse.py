@@ -1,0 +1,321 @@
+"""Text to graph: the Lark LALR parser of ``grammars/cgdiff.lark``, building graph nodes as
+it reduces each rule (no parse tree in between, no recursion), plus points (``x=1,y=pi/4``).
+
+Model-spec rules of SPEC section 2 are enforced here: a name is assigned once and before it
+is used; a name assigned a constant expression is an input with a default value; the output
+is the last assigned name (or ``f`` for a lone expression).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from lark import Lark, Token, Transformer
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from .errors import CgdiffError, InputError
+from .graph import Graph, GraphBuilder
+from .ops import CONSTANTS, FUNCTIONS, resolve_function, suggest
+
+__all__ = ["parse", "parse_point", "parse_value", "read_source"]
+
+DEFAULT_OUTPUT = "f"
+
+
+class _Spec:
+    """What one parse knows: the builder, the names assigned so far and where."""
+
+    def __init__(self, source: str) -> None:
+        self.b = GraphBuilder()
+        self.lines = source.split("\n")
+        self.assigned: dict[str, tuple[int, int]] = {}  # name -> (node, line)
+        self.free: dict[str, tuple[int, int, int]] = {}  # name -> (node, line, column)
+        self.output: int | None = None
+        self.output_named = False
+        self.last_line = 0
+
+    def fail(self, message: str, tok: Token | None, hint: str | None = None) -> InputError:
+        if tok is None or tok.line is None:
+            return InputError(message, hint=hint)
+        line = self.lines[tok.line - 1] if tok.line <= len(self.lines) else ""
+        text = f"{message}; {hint}" if hint else message
+        return InputError(f"{text} (line {tok.line}, column {tok.column})", line=tok.line,
+                          column=tok.column, source_line=line)
+
+
+class _Build(Transformer):  # type: ignore[type-arg]
+    """Rule callbacks run by the LALR parser as it reduces; each returns a node id."""
+
+    __visit_tokens__ = False
+
+    def __init__(self) -> None:
+        super().__init__(visit_tokens=False)
+        self.spec: _Spec | None = None
+
+    @property
+    def s(self) -> _Spec:
+        assert self.spec is not None
+        return self.spec
+
+    def number(self, c: list[Token]) -> int:
+        return self.s.b.const(float(c[0]))
+
+    def name(self, c: list[Token]) -> int:
+        tok = c[0]
+        name = str(tok)
+        s = self.s
+        if name in s.assigned:
+            return s.assigned[name][0]
+        if name in CONSTANTS:
+            return s.b.const(CONSTANTS[name], symbol=name)
+        if name in s.free:
+            return s.free[name][0]
+        if name in FUNCTIONS:
+            raise s.fail(f"function '{name}' needs parentheses, as in {name}(x)", tok)
+        i = s.b.input(name, line=tok.line)
+        s.free[name] = (i, tok.line or 0, tok.column or 0)
+        return i
+
+    def call(self, c: list[Any]) -> int:
+        tok, args = c[0], c[1:]
+        op = resolve_function(str(tok))
+        assert op is not None  # the lexer callback lets only known functions through
+        lo, hi = op.arity
+        if not lo <= len(args) <= hi:
+            want = str(lo) if lo == hi else f"{lo} or {hi}"
+            raise self.s.fail(f"{tok} takes {want} argument{'s' if hi > 1 else ''}, "
+                              f"not {len(args)}", tok)
+        return self.s.b.op(op.name, *args, line=tok.line)
+
+    def _binary(name: str) -> Any:  # noqa: N805 - a helper that makes methods
+        def rule(self: _Build, c: list[int]) -> int:
+            return self.s.b.op(name, c[0], c[1])
+
+        return rule
+
+    add = _binary("add")
+    sub = _binary("sub")
+    mul = _binary("mul")
+    div = _binary("div")
+    pow = _binary("pow")
+
+    def neg(self, c: list[int]) -> int:
+        return self.s.b.op("neg", c[0])
+
+    def pos(self, c: list[int]) -> int:
+        return c[0]  # +x is x; a copy node is made only where a name needs one
+
+    def assign(self, c: list[Any]) -> None:
+        tok, node = c
+        name, s = str(tok), self.s
+        line = tok.line or 0
+        if name in CONSTANTS:
+            raise s.fail(f"'{name}' is a constant and cannot be assigned", tok)
+        if name in FUNCTIONS:
+            raise s.fail(f"'{name}' is a function and cannot be assigned", tok)
+        if name in s.assigned:
+            raise s.fail(f"'{name}' is assigned twice, on line {s.assigned[name][1]} and "
+                         f"line {line}", tok)
+        if name in s.free:
+            raise s.fail(f"'{name}' is used on line {s.free[name][1]} before line {line} "
+                         f"assigns it", tok)
+        b = s.b
+        n = b.nodes[node]
+        if n.kind == "const":
+            # NB: a name given a constant expression is an input with a default value.
+            node = b.input(name, float(n.value), line=line)
+        elif n.kind == "input" or n.name is not None:
+            node = b.named_copy(node, name, line)
+        else:
+            n.name = name
+            n.line = line
+        s.assigned[name] = (node, line)
+        s.output, s.output_named = node, True
+        s.last_line = line
+
+    def expr_stmt(self, c: list[int]) -> None:
+        self.s.output, self.s.output_named = c[0], False
+
+    def start(self, c: list[Any]) -> None:
+        return None
+
+
+_BUILD = _Build()
+_LOCK = threading.Lock()
+_PARSER: Lark | None = None
+
+
+def _callee(tok: Token) -> Token:
+    """A name followed by "(": a call if the ops table knows it, else implicit ``*``."""
+    name = str(tok)
+    if name in FUNCTIONS:
+        return tok
+    spec = _BUILD.spec
+    known = spec is not None and (name in spec.assigned or name in spec.free)
+    if not known and name not in CONSTANTS:
+        # Short names (x, ab) are variables; longer ones that look like a function are
+        # almost certainly a misspelt call.
+        close = suggest(name, list(FUNCTIONS), cutoff=0.75 if len(name) >= 3 else 1.0)
+        if close is not None and spec is not None:
+            raise spec.fail(f"unknown function '{name}'", tok, hint=f"did you mean '{close}'?")
+    return Token.new_borrow_pos("NAME", name, tok)
+
+
+def _parser() -> Lark:
+    global _PARSER
+    if _PARSER is None:
+        grammar = _grammar_text()
+        _PARSER = Lark(grammar, parser="lalr", transformer=_BUILD,
+                       lexer_callbacks={"CALLEE": _callee}, maybe_placeholders=False)
+    return _PARSER
+
+
+def _grammar_text() -> str:
+    # The wheel carries the grammar inside the package; a source checkout keeps the one
+    # copy in grammars/ at the top of the repository.
+    packaged = resources.files("cgdiff").joinpath("grammars/cgdiff.lark")
+    if packaged.is_file():
+        return packaged.read_text("utf-8")
+    return (Path(__file__).resolve().parents[2] / "grammars" / "cgdiff.lark").read_text("utf-8")
+
+
+def _describe(tok: Any) -> str:
+    if tok.type == "$END":
+        return "end of input"
+    if tok.type == "_SEP":
+        return "end of line" if str(tok) == "\n" else "';'"
+    return f"'{tok}'"
+
+
+def parse(text: str, output: str | None = None) -> Graph:
+    """Parse an expression or model spec into a :class:`Graph`.
+
+    >>> g = parse("J = 3*v; ", output=None) if False else parse("a=5; b=3; u=a*b")
+    >>> g.output_name, [n.label for n in g.nodes]
+    ('u', ['a', 'b', 'u'])
+    """
+    if not text.strip():
+        raise InputError("the expression is empty")
+    spec = _Spec(text)
+    parser = _parser()
+    with _LOCK:
+        _BUILD.spec = spec
+        try:
+            with np.errstate(all="ignore"):
+                parser.parse(text)
+        except UnexpectedInput as exc:
+            raise _syntax_error(exc, text, spec) from None
+        except RecursionError:  # pragma: no cover - the parser is iterative
+            raise InputError("the expression is nested too deeply") from None
+        except CgdiffError as exc:
+            if exc.line is not None and exc.source_line is None:
+                exc.source_line = spec.lines[exc.line - 1] if exc.line <= len(spec.lines) \
+                    else None
+                exc.message += f" (line {exc.line})" if len(spec.lines) > 1 else ""
+            raise
+        finally:
+            _BUILD.spec = None
+    if spec.output is None:
+        raise InputError("the spec has no statement")
+    graph = spec.b.finish(
+        spec.output, source=text, output_name=None if spec.output_named else DEFAULT_OUTPUT
+    )
+    if output is not None:
+        graph = graph.with_output(output)
+    return graph
+
+
+def _syntax_error(exc: UnexpectedInput, text: str, spec: _Spec) -> InputError:
+    line, column = exc.line, exc.column
+    if isinstance(exc, UnexpectedToken):
+        what = _describe(exc.token)
+    elif isinstance(exc, UnexpectedCharacters):
+        what = f"'{text[exc.pos_in_stream]}'" if exc.pos_in_stream is not None else "input"
+    elif isinstance(exc, UnexpectedEOF):
+        what = "end of input"
+    else:  # pragma: no cover
+        what = "input"
+    if line is None or line < 1:  # end of input: point just past the last character
+        lines = text.rstrip("\n").split("\n")
+        line, column = len(lines), len(lines[-1]) + 1
+    source_line = spec.lines[line - 1] if line <= len(spec.lines) else ""
+    return InputError(f"unexpected {what} at line {line}, column {column}",
+                      line=line, column=column, source_line=source_line)
+
+
+def parse_value(text: str) -> float:
+    """A number or constant expression (``pi/4``, ``-2``, ``sqrt(2)``) as a float.
+
+    >>> parse_value("sqrt(4) + 1")
+    3.0
+    """
+    g = parse(text)
+    node = g.nodes[g.output]
+    if node.kind != "const":
+        names = ", ".join(g.input_names) or text
+        raise InputError(f"'{text.strip()}' is not a number or constant expression "
+                         f"(it uses {names})")
+    return float(node.value)
+
+
+def _split_top(text: str) -> list[str]:
+    """Split on commas outside parentheses and brackets: ``x=atan2(1,2),y=3``."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return [p for p in parts if p.strip()]
+
+
+def parse_point(text: str) -> dict[str, float]:
+    """``name=value,name=value`` into a mapping; values may be constant expressions.
+
+    >>> parse_point("x=1, y=-2, t=pi/2")
+    {'x': 1.0, 'y': -2.0, 't': 1.5707963267948966}
+    """
+    point: dict[str, float] = {}
+    for part in _split_top(text):
+        if "=" not in part:
+            raise InputError(f"'{part.strip()}' in --at '{text}' is not name=value")
+        name, _, value = part.partition("=")
+        name = name.strip()
+        if name in CONSTANTS:
+            raise InputError(f"'{name}' is a constant and cannot be given a value")
+        if name in point:
+            raise InputError(f"'{name}' is given twice in '{text}'")
+        point[name] = parse_value(value)
+    return point
+
+
+def read_source(text: str, base: Path | None = None) -> str:
+    """The spec text an argument stands for: ``@path`` reads a file (relative to ``base``).
+
+    >>> read_source("x + 1")
+    'x + 1'
+    """
+    if not text.startswith("@"):
+        return text
+    path = Path(text[1:])
+    if base is not None and not path.is_absolute():
+        path = base / path
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise InputError(f"cannot read '{path}': {reason}") from None
+
+
+def as_point(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Values as given to the API: strings are read as constant expressions."""
+    return {k: parse_value(v) if isinstance(v, str) else v for k, v in values.items()}
