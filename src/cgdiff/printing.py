@@ -83,8 +83,8 @@ def to_text(graph: Graph, node: int | None = None) -> str:
     return result[0]
 
 
-def node_formula(graph: Graph, i: int) -> str:
-    """A node's operation on the names of its inputs: ``x * y``, ``sin(t1)``.
+def node_formula(graph: Graph, i: int, args: list[str] | None = None) -> str:
+    """A node's operation on the names of its inputs (or on ``args``): ``x * y``, ``sin(t1)``.
 
     >>> from cgdiff import parse
     >>> g = parse("sin(x*y) + 2")
@@ -95,7 +95,7 @@ def node_formula(graph: Graph, i: int) -> str:
     if n.kind != "op":
         return n.label
     assert n.op is not None
-    names = [graph.nodes[a].label for a in n.args]
+    names = args if args is not None else [graph.nodes[a].label for a in n.args]
     if n.op.symbol is None:
         return f"{n.op.name}({', '.join(names)})"
     if len(names) == 1:

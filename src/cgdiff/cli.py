@@ -1,0 +1,412 @@
+"""The command line: a thin layer over the Python API.
+
+This is the only module that writes to the terminal or picks an exit code (SPEC section 7):
+core errors become one ``error:`` line on stderr, anything unexpected is reported as a bug
+(exit 70) without a traceback unless ``--debug`` is given.  Heavy modules (rich, the
+evaluators) are imported inside the commands that use them, so start-up stays fast.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from . import __version__
+from .errors import CgdiffError, InputError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    help="Differentiate expressions and small model specs through their computation graph.",
+)
+
+_state: dict[str, Any] = {"color": True, "debug": False}
+
+
+class EvalFormat(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    tsv = "tsv"
+
+
+class GraphFormat(str, Enum):
+    table = "table"
+    tree = "tree"
+    json = "json"
+    dot = "dot"
+    mermaid = "mermaid"
+
+
+class Mode(str, Enum):
+    reverse = "reverse"
+    forward = "forward"
+    numeric = "numeric"
+
+
+class OpsFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+class DiffFormat(str, Enum):
+    text = "text"
+    latex = "latex"
+    json = "json"
+
+
+class HessianFormat(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+class CheckFormat(str, Enum):
+    table = "table"
+    json = "json"
+    junit = "junit"
+    gradescope = "gradescope"
+
+
+ExprArg = Annotated[str, typer.Argument(
+    metavar="EXPR", help="Expression or spec text; '-' reads stdin, '@path' reads a file.")]
+AtOpt = Annotated[list[str] | None, typer.Option(
+    "--at", "-a", metavar="POINT",
+    help="name=value,name=value; give it several times for several points.")]
+PointsOpt = Annotated[Path | None, typer.Option(
+    "--points", metavar="CSV", help="A CSV file: a header row of names, a row per point.")]
+OutputOpt = Annotated[str | None, typer.Option(
+    "--output", "-o", metavar="NAME", help="The spec's node to use as output.")]
+WrtOpt = Annotated[str | None, typer.Option(
+    "--wrt", metavar="NAMES", help="Comma-separated inputs to differentiate for.")]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Seed for random numbers.")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"cgdiff {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Show the version and exit.")] = False,
+    no_color: Annotated[bool, typer.Option("--no-color", help="Never use colour.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
+) -> None:
+    """Differentiate expressions and small model specs through their computation graph."""
+    _state["color"] = not no_color and "NO_COLOR" not in os.environ
+    _state["debug"] = debug
+
+
+# -- helpers --------------------------------------------------------------------------------
+
+
+def _source(expr: str) -> tuple[str, Path | None]:
+    """The text an EXPR argument stands for, and the folder files in it are relative to."""
+    if expr == "-":
+        return sys.stdin.read(), Path.cwd()
+    if expr.startswith("@"):
+        from .parse import read_source
+
+        return read_source(expr), Path(expr[1:]).resolve().parent
+    return expr, None
+
+
+def _graph(expr: str, output: str | None) -> Any:
+    from .parse import parse
+
+    text, _ = _source(expr)
+    return parse(text, output=output)
+
+
+def _points(graph: Any, at: list[str] | None, points: Path | None) -> dict[str, Any]:
+    """One point as name -> number, or several as name -> list (vectorised)."""
+    from .evaluate import stack_points
+    from .parse import parse_point, parse_value
+
+    rows = [parse_point(a) for a in at or []]
+    if points is not None:
+        try:
+            with open(points, newline="", encoding="utf-8") as fh:
+                reader = csv.reader(fh)
+                header = [h.strip() for h in next(reader, [])]
+                if not header:
+                    raise InputError(f"{points}: the CSV has no header row of names")
+                for k, row in enumerate(reader, start=2):
+                    if not any(c.strip() for c in row):
+                        continue
+                    if len(row) != len(header):
+                        raise InputError(f"{points}, line {k}: {len(row)} values for "
+                                         f"{len(header)} names")
+                    try:
+                        rows.append({h: parse_value(c) for h, c in zip(header, row)})
+                    except CgdiffError as exc:
+                        raise InputError(f"{points}, line {k}: {exc.message}") from None
+        except OSError as exc:
+            raise InputError(f"cannot read '{points}': {exc.strerror}") from None
+    if not rows:
+        return {}
+    if len(rows) == 1:
+        return rows[0]
+    return stack_points(graph, rows)
+
+
+def _wrt(wrt: str | None) -> list[str] | None:
+    if wrt is None:
+        return None
+    names = [w.strip() for w in wrt.split(",") if w.strip()]
+    if not names:
+        raise InputError("--wrt needs at least one input name")
+    return names
+
+
+def _console(stderr: bool = False) -> Any:
+    from rich.console import Console
+
+    tty = (sys.stderr if stderr else sys.stdout).isatty()
+    return Console(stderr=stderr, no_color=not _state["color"], highlight=False,
+                   width=None if tty else 120, emoji=False)
+
+
+def _show(renderable: Any) -> None:
+    _console().print(renderable)
+
+
+def _out(text: str) -> None:
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def _warn(diagnostics: Any) -> None:
+    seen = set()
+    for d in diagnostics:
+        text = d.text()
+        if text not in seen:
+            seen.add(text)
+            sys.stderr.write(f"warning: {text}\n")
+
+
+# -- commands -------------------------------------------------------------------------------
+
+
+@app.command("eval")
+def eval_(
+    expr: ExprArg,
+    at: AtOpt = None,
+    points: PointsOpt = None,
+    output: OutputOpt = None,
+    fmt: Annotated[EvalFormat, typer.Option("--format", "-f")] = EvalFormat.table,
+    seed: SeedOpt = 0,
+) -> None:
+    """Evaluate the expression (the forward pass) at one or more points."""
+    from . import report
+
+    graph = _graph(expr, output)
+    ev = graph.eval(_points(graph, at, points))
+    _warn(ev.diagnostics)
+    if fmt is EvalFormat.json:
+        _out(report.dumps(report.eval_data(ev)))
+    elif fmt in (EvalFormat.csv, EvalFormat.tsv):
+        _out(report.delimited(ev, None, "," if fmt is EvalFormat.csv else "\t"))
+    else:
+        _show(report.render_eval(ev))
+
+
+@app.command()
+def grad(
+    expr: ExprArg,
+    at: AtOpt = None,
+    points: PointsOpt = None,
+    wrt: WrtOpt = None,
+    mode: Annotated[Mode, typer.Option("--mode", "-m", help="How to differentiate.")]
+    = Mode.reverse,
+    explain: Annotated[bool, typer.Option(
+        "--explain", help="Narrate the forward pass and each chain-rule step.")] = False,
+    output: OutputOpt = None,
+    fmt: Annotated[EvalFormat, typer.Option("--format", "-f")] = EvalFormat.table,
+    seed: SeedOpt = 0,
+) -> None:
+    """Value and gradient, with the per-node table and the step counts of each mode."""
+    from . import report
+
+    graph = _graph(expr, output)
+    r = graph.grad(_points(graph, at, points), wrt=_wrt(wrt), mode=mode.value)
+    _warn(r.diagnostics)
+    if explain:
+        if r.evaluation.batch is not None:
+            raise InputError("--explain walks through one point; give a single --at")
+        _out(report.explain(r))
+    elif fmt is EvalFormat.json:
+        _out(report.dumps(report.grad_data(r)))
+    elif fmt in (EvalFormat.csv, EvalFormat.tsv):
+        _out(report.delimited(r.evaluation, r, "," if fmt is EvalFormat.csv else "\t"))
+    else:
+        _show(report.render_grad(r))
+
+
+@app.command()
+def graph(
+    expr: ExprArg,
+    at: AtOpt = None,
+    wrt: WrtOpt = None,
+    output: OutputOpt = None,
+    fmt: Annotated[GraphFormat, typer.Option("--format", "-f")] = GraphFormat.table,
+    seed: SeedOpt = 0,
+) -> None:
+    """The computation graph node by node: operation, inputs, value, local derivatives and
+    adjoint.  Without values for every input it shows the structure alone."""
+    from . import report
+
+    g = _graph(expr, output)
+    point = _points(g, at, None)
+    if isinstance(next(iter(point.values()), 0.0), (list, tuple)) or \
+            any(getattr(v, "ndim", 0) for v in point.values()):
+        raise InputError("cgdiff graph shows one point; give a single --at")
+    free = [n for n in g.input_names if n not in point and n not in g.defaults()]
+    r = None if free else g.grad(point, wrt=_wrt(wrt))
+    if r is not None:
+        _warn(r.diagnostics)
+    values = r.values if r else None
+    adjoints = r.adjoints if r else None
+    if fmt is GraphFormat.json:
+        data: dict[str, Any] = {"output": g.output_name, "inputs": g.input_names}
+        if r is not None:
+            data = report.grad_data(r, nodes=True)
+        else:
+            data["nodes"] = report.node_rows(g, None, None, None)
+        _out(report.dumps(data))
+    elif fmt is GraphFormat.dot:
+        _out(report.render_dot(g, values, adjoints))
+    elif fmt is GraphFormat.mermaid:
+        _out(report.render_mermaid(g, values, adjoints))
+    elif fmt is GraphFormat.tree:
+        _show(report.render_tree(g, values, adjoints))
+    elif r is None:
+        _show(report.render_graph_structure(g))
+    else:
+        _show(report.render_graph_table(r))
+
+
+@app.command()
+def ops(fmt: Annotated[OpsFormat, typer.Option("--format", "-f")] = OpsFormat.table) -> None:
+    """Every operator and function, with a summary and its derivative rule."""
+    from . import report
+
+    if fmt is OpsFormat.json:
+        _out(report.dumps(report.ops_data()))
+    else:
+        _show(report.render_ops())
+
+
+@app.command()
+def diff(
+    expr: ExprArg,
+    wrt: WrtOpt = None,
+    order: Annotated[int, typer.Option("--order", "-k", min=1, help="Differentiate K times.")]
+    = 1,
+    keep_nodes: Annotated[bool, typer.Option(
+        "--keep-nodes", help="Print a spec that reuses the named nodes.")] = False,
+    output: OutputOpt = None,
+    fmt: Annotated[DiffFormat, typer.Option("--format", "-f")] = DiffFormat.text,
+) -> None:
+    """The derivative as an expression (simplified) that cgdiff can read back."""
+    raise InputError("cgdiff diff is not available yet")
+
+
+@app.command()
+def hessian(
+    expr: ExprArg,
+    at: AtOpt = None,
+    wrt: WrtOpt = None,
+    output: OutputOpt = None,
+    fmt: Annotated[HessianFormat, typer.Option("--format", "-f")] = HessianFormat.table,
+) -> None:
+    """The matrix of second derivatives at a point."""
+    raise InputError("cgdiff hessian is not available yet")
+
+
+@app.command()
+def check(
+    target: Annotated[str, typer.Argument(metavar="FILE|EXPR",
+                                          help="A TOML answer key, or an expression.")],
+    answers: Annotated[Path | None, typer.Option(
+        "--answers", metavar="CSV", help="A class's submissions to check against the key.")]
+    = None,
+    at: AtOpt = None,
+    expect: Annotated[list[str] | None, typer.Option(
+        "--expect", metavar="ITEMS", help="e.g. value=5,grad.x=2")] = None,
+    fmt: Annotated[CheckFormat, typer.Option("--format", "-f")] = CheckFormat.table,
+) -> None:
+    """Check answers: an answer key (TOML), or one expression against --expect."""
+    raise InputError("cgdiff check is not available yet")
+
+
+# -- entry point ----------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return (and, as a script, exit with) the exit code."""
+    from typer.exceptions import Abort, Exit, TyperException
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    try:
+        app(args=args, prog_name="cgdiff", standalone_mode=False)
+        code = 0
+    except CgdiffError as exc:
+        if debug:
+            import traceback
+
+            traceback.print_exc()
+        sys.stderr.write(f"error: {exc.render()}\n")
+        code = exc.exit_code
+    except Exit as exc:
+        code = int(getattr(exc, "exit_code", 0) or 0)
+    except Abort:
+        sys.stderr.write("error: aborted\n")
+        code = 130
+    except TyperException as exc:
+        message = exc.format_message()
+        sys.stderr.write(f"error: {message}\n")
+        code = int(getattr(exc, "exit_code", 2) or 2)
+        code = 2 if code == 1 else code
+    except KeyboardInterrupt:
+        sys.stderr.write("error: interrupted\n")
+        code = 130
+    except BrokenPipeError:
+        code = 0
+    except RecursionError:
+        sys.stderr.write("error: the input is nested too deeply for cgdiff to process\n")
+        code = 2
+    except MemoryError:
+        sys.stderr.write("error: the input is too large for the memory available\n")
+        code = 2
+    except Exception as exc:  # a bug: say so, no traceback unless asked
+        if debug:
+            import traceback
+
+            traceback.print_exc()
+        sys.stderr.write(
+            f"error: internal error (a bug in cgdiff {__version__}): "
+            f"{type(exc).__name__}: {exc}; please report it with the command you ran "
+            "(--debug shows the traceback)\n")
+        code = 70
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        pass
+    if argv is None:
+        raise SystemExit(code)
+    return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

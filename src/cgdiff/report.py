@@ -1,0 +1,547 @@
+"""Results to text: Rich tables for people, and JSON, CSV/TSV, DOT and Mermaid for programs.
+
+Nothing here prints or exits: every function returns a string or a Rich renderable, and the
+CLI writes it.  Rich is imported only by the functions that draw tables, so the JSON path
+of the command starts fast.  User text shown in a table is escaped, never read as markup.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from .ad import Gradient, Steps
+from .evaluate import Evaluation
+from .graph import Graph, format_number
+from .ops import OPS
+from .printing import node_formula
+
+__all__ = [
+    "fmt_number", "to_jsonable", "dumps", "render_eval", "render_grad", "render_graph",
+    "render_ops", "explain", "steps_text",
+]
+
+MAX_ROWS = 200  # per-node tables longer than this are cut, with a note
+
+
+def fmt_number(v: Any, digits: int = 6) -> str:
+    """A value for a table: ``6g`` for numbers, a short summary for several points.
+
+    >>> fmt_number(np.float64(1/3)), fmt_number(np.array([1.0, 2.0]))
+    ('0.333333', '[1, 2]')
+    """
+    if v is None:
+        return ""
+    a = np.asarray(v)
+    if a.ndim == 0:
+        x = float(a)
+        if math.isnan(x):
+            return "nan"
+        if math.isinf(x):
+            return "inf" if x > 0 else "-inf"
+        text = f"{x:.{digits}g}"
+        return "0" if text == "-0" else text
+    items = [fmt_number(x, digits) for x in a.ravel()[:4]]
+    more = ", …" if a.size > 4 else ""
+    return f"[{', '.join(items)}{more}]"
+
+
+def _scalar(x: float) -> Any:
+    if math.isnan(x):
+        return "nan"
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    return x
+
+
+def to_jsonable(v: Any) -> Any:
+    """numpy values as JSON values; non-finite numbers as the strings of SPEC section 5.
+
+    >>> to_jsonable(np.array([1.0, np.inf, np.nan]))
+    [1.0, 'inf', 'nan']
+    """
+    if isinstance(v, dict):
+        return {k: to_jsonable(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [to_jsonable(x) for x in v]
+    if isinstance(v, (np.ndarray, np.generic)):
+        a = np.asarray(v)
+        if a.dtype.kind in "fc":
+            if a.ndim == 0:
+                return _scalar(float(a))
+            return [to_jsonable(x) for x in a]
+        return a.tolist()
+    if isinstance(v, float):
+        return _scalar(v)
+    return v
+
+
+def dumps(obj: Any) -> str:
+    """One JSON document, valid per RFC 8259 (``allow_nan=False`` proves it)."""
+    return json.dumps(to_jsonable(obj), ensure_ascii=False, allow_nan=False)
+
+
+# -- the data behind every format -----------------------------------------------------------
+
+
+def _point(ev: Evaluation) -> dict[str, Any]:
+    key = "points" if ev.batch is not None else "point"
+    return {key: dict(ev.point)}
+
+
+def eval_data(ev: Evaluation) -> dict[str, Any]:
+    return {"output": ev.graph.output_name, **_point(ev), "value": ev.value}
+
+
+def grad_data(r: Gradient, nodes: bool = False) -> dict[str, Any]:
+    d = {**eval_data(r.evaluation), "gradient": r.gradient, "mode": r.mode,
+         "steps": r.steps.as_dict()}
+    if r.numeric is not None and r.reverse is not None:
+        d["numeric"] = r.numeric
+        d["difference"] = {k: np.abs(r.numeric[k] - r.reverse[k]) for k in r.numeric}
+    if nodes:
+        d["nodes"] = node_rows(r.graph, r.values, r.adjoints, r.local)
+    if r.diagnostics:
+        d["warnings"] = [w.text() for w in r.diagnostics]
+    return d
+
+
+def node_rows(graph: Graph, values: Sequence[Any] | None, adjoints: Sequence[Any] | None,
+              local: Sequence[Any] | None) -> list[dict[str, Any]]:
+    """One record per non-constant node, in evaluation order."""
+    rows = []
+    for n in graph.nodes:
+        if n.kind == "const":
+            continue
+        row: dict[str, Any] = {"name": n.label, "op": n.opname,
+                               "inputs": [graph.nodes[a].label for a in n.args]}
+        if values is not None:
+            row["value"] = values[n.id]
+        if local is not None and local[n.id] is not None:
+            row["local"] = {graph.nodes[a].label: p for a, p in zip(n.args, local[n.id])
+                            if p is not None and graph.nodes[a].kind != "const"}
+        if adjoints is not None:
+            row["adjoint"] = adjoints[n.id] if adjoints[n.id] is not None else 0.0
+        rows.append(row)
+    return rows
+
+
+def _columns(data: dict[str, Any], r: Gradient | None) -> list[tuple[str, Any]]:
+    points = data.get("points", data.get("point", {}))
+    cols = list(points.items()) + [("value", data["value"])]
+    if r is not None:
+        cols += [(f"grad.{k}", v) for k, v in r.gradient.items()]
+        if r.numeric is not None:
+            cols += [(f"numeric.{k}", v) for k, v in r.numeric.items()]
+    return cols
+
+
+def delimited(ev: Evaluation, r: Gradient | None, sep: str) -> str:
+    """CSV or TSV: a header, then one row per point; numbers written to full precision.
+
+    >>> from cgdiff import parse
+    >>> print(delimited(parse("2x").eval(x=[1, 2]), None, ","), end="")
+    x,value
+    1,2
+    2,4
+    """
+    data = eval_data(ev)
+    cols = _columns(data, r)
+    n = ev.batch or 1
+    lines = [sep.join(name for name, _ in cols)]
+    for k in range(n):
+        row = []
+        for _, v in cols:
+            a = np.asarray(v)
+            x = float(a[k] if a.ndim else a)
+            row.append(str(_scalar(x)) if not math.isfinite(x) else format_number(x))
+        lines.append(sep.join(row))
+    return "\n".join(lines) + "\n"
+
+
+# -- text for people --------------------------------------------------------------------------
+
+
+def steps_text(s: Steps) -> list[str]:
+    """The step counts of SPEC section 4, each marked as counted or as the cost it would take.
+
+    >>> print("\\n".join(steps_text(Steps(2, 3, 2, 5, 6, counted=("forward", "backward")))))
+    forward pass:        2 steps (n = 2)
+    reverse mode:        2 + 5 = 7 steps (forward n + backward n + p = 2 + 3)
+    forward mode:        6 steps (n × p = 2 × 3), not run: the cost it would take
+    reverse vs forward:  forward mode takes 0.86× the steps of reverse mode
+    """
+    def mark(key: str) -> str:
+        return "" if key in s.counted else ", not run: the cost it would take"
+
+    lines = [
+        f"forward pass:        {s.forward} steps (n = {s.nodes})",
+        f"reverse mode:        {s.forward} + {s.backward} = {s.reverse_total} steps "
+        f"(forward n + backward n + p = {s.nodes} + {s.inputs}){mark('backward')}",
+        f"forward mode:        {s.forward_mode} steps (n × p = {s.nodes} × {s.inputs})"
+        f"{mark('forward_mode')}",
+    ]
+    if s.numeric is not None:
+        lines.append(f"central differences: {s.numeric} steps (2 passes per input: "
+                     f"2 × n × p = 2 × {s.nodes} × {s.inputs})")
+    ratio = s.saving
+    verdict = (f"reverse mode saves {s.forward_mode - s.reverse_total} steps "
+               f"({ratio:.2f}× fewer)" if ratio > 1 else
+               f"forward mode takes {ratio:.2f}× the steps of reverse mode")
+    lines.append(f"reverse vs forward:  {verdict}")
+    return lines
+
+
+def _at(ev: Evaluation) -> str:
+    if ev.batch is not None:
+        return f"at {ev.batch} points"
+    parts = [f"{k}={fmt_number(v)}" for k, v in ev.point.items()]
+    return "at " + ", ".join(parts) if parts else ""
+
+
+def _title(graph: Graph, ev: Evaluation) -> str:
+    from .printing import to_text
+
+    head = graph.output_name
+    text = to_text(graph) if graph.n_ops <= 12 else f"({graph.n_ops} operations)"
+    return f"{head} = {text}  {_at(ev)}".rstrip()
+
+
+def _table(title: str | None = None, caption: str | None = None) -> Any:
+    from rich import box
+    from rich.table import Table
+
+    return Table(title=title, caption=caption, box=box.SIMPLE_HEAVY, title_justify="left",
+                 caption_justify="left")
+
+
+def _esc(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def render_eval(ev: Evaluation) -> Any:
+    """A Rich renderable: the value, or a table with one row per point."""
+    from rich.console import Group
+    from rich.text import Text
+
+    if ev.batch is None:
+        return Group(Text(_title(ev.graph, ev)), Text(f"value: {fmt_number(ev.value, 10)}"))
+    return _points_table(ev, None)
+
+
+def _points_table(ev: Evaluation, r: Gradient | None) -> Any:
+    data = eval_data(ev)
+    cols = _columns(data, r)
+    t = _table(_esc(_title(ev.graph, ev)))
+    t.add_column("#", justify="right", style="dim")
+    for name, _ in cols:
+        t.add_column(_esc(name), justify="right")
+    for k in range(ev.batch or 1):
+        t.add_row(str(k + 1), *(fmt_number(np.asarray(v)[k] if np.ndim(v) else v)
+                                for _, v in cols))
+    return t
+
+
+def _node_table(graph: Graph, ev: Evaluation, adjoints: Sequence[Any] | None,
+                local: Sequence[Any] | None, title: str) -> Any:
+    out = graph.output_name
+    t = _table(_esc(title))
+    t.add_column("node", style="bold")
+    t.add_column("op")
+    t.add_column("inputs")
+    t.add_column("value", justify="right")
+    t.add_column("local derivatives")
+    t.add_column(f"adjoint ∂{_esc(out)}/∂node", justify="right")
+    shown = 0
+    rows = [n for n in graph.nodes if n.kind != "const"]
+    for n in rows:
+        shown += 1
+        if shown > MAX_ROWS:
+            t.add_row("…", f"{len(rows) - MAX_ROWS} more nodes", "", "", "",
+                      "use --format json for all")
+            break
+        ins = ", ".join(graph.nodes[a].label for a in n.args)
+        loc = ""
+        if local is not None and local[n.id] is not None:
+            loc = ", ".join(
+                f"∂{n.label}/∂{graph.nodes[a].label} = {fmt_number(p)}"
+                for a, p in zip(n.args, local[n.id])
+                if p is not None and graph.nodes[a].kind != "const")
+        adj = "" if adjoints is None else fmt_number(
+            adjoints[n.id] if adjoints[n.id] is not None else 0.0)
+        op = n.opname if n.kind == "op" else "input"
+        t.add_row(_esc(n.label), op, _esc(ins), fmt_number(ev.values[n.id]), _esc(loc), adj)
+    return t
+
+
+def render_grad(r: Gradient) -> Any:
+    """The per-node table (one point) or the per-point table, then gradient and steps."""
+    from rich.console import Group
+    from rich.text import Text
+
+    ev = r.evaluation
+    parts: list[Any] = []
+    out = r.graph.output_name
+    if ev.batch is None:
+        parts.append(_node_table(r.graph, ev, r.adjoints if r.mode != "forward" else None,
+                                 r.local, _title(r.graph, ev)))
+        grads = ", ".join(f"∂{out}/∂{k} = {fmt_number(v)}" for k, v in r.gradient.items())
+        parts.append(Text(f"value:    {out} = {fmt_number(r.value, 10)}"))
+        parts.append(Text(f"gradient: {grads}" if grads else "gradient: (no inputs)"))
+    else:
+        parts.append(_points_table(ev, r))
+    if r.numeric is not None and r.reverse is not None:
+        parts.append(_numeric_table(r))
+    parts.append(Text(f"\nsteps ({r.mode} mode):"))
+    parts.extend(Text("  " + line) for line in steps_text(r.steps))
+    return Group(*parts)
+
+
+def _numeric_table(r: Gradient) -> Any:
+    assert r.numeric is not None and r.reverse is not None
+    t = _table("central differences against reverse mode")
+    for name in ("input", "reverse mode", "central differences", "|difference|"):
+        t.add_column(name, justify="right" if name != "input" else "left")
+    for k in r.numeric:
+        diff = np.abs(r.numeric[k] - r.reverse[k])
+        t.add_row(_esc(k), fmt_number(r.reverse[k], 10), fmt_number(r.numeric[k], 10),
+                  fmt_number(np.max(diff) if np.ndim(diff) else diff, 3))
+    return t
+
+
+def render_graph_table(r: Gradient | Evaluation) -> Any:
+    """``cgdiff graph``: the per-node table and the step counts."""
+    from rich.console import Group
+    from rich.text import Text
+
+    if isinstance(r, Gradient):
+        ev, adj, loc = r.evaluation, r.adjoints, r.local
+    else:
+        ev, adj, loc = r, None, None
+    parts: list[Any] = [_node_table(ev.graph, ev, adj, loc, _title(ev.graph, ev))]
+    if isinstance(r, Gradient):
+        parts.append(Text("steps:"))
+        parts.extend(Text("  " + line) for line in steps_text(r.steps))
+    return Group(*parts)
+
+
+def render_graph_structure(graph: Graph) -> Any:
+    """``cgdiff graph`` with no point to evaluate at: the nodes and their operations."""
+    t = _table(_esc(f"{graph.output_name}: {graph.n_ops} operations, "
+                    f"inputs {', '.join(graph.input_names) or 'none'}"))
+    for c in ("node", "op", "inputs", "formula"):
+        t.add_column(c)
+    for n in graph.nodes:
+        if n.kind == "const":
+            continue
+        default = f" (default {fmt_number(n.value)})" if n.kind == "input" and \
+            n.value is not None else ""
+        t.add_row(_esc(n.label), n.opname, _esc(", ".join(graph.nodes[a].label
+                                                          for a in n.args)),
+                  _esc(node_formula(graph, n.id) + default))
+    return t
+
+
+def render_tree(graph: Graph, values: Sequence[Any] | None,
+                adjoints: Sequence[Any] | None) -> Any:
+    """The graph as a tree from the output down; a shared node is drawn once."""
+    from rich.tree import Tree
+
+    def label(i: int) -> str:
+        n = graph.nodes[i]
+        text = n.label if n.kind != "op" else f"{n.label} = {node_formula(graph, i)}"
+        if values is not None and n.kind != "const":
+            text += f"  value {fmt_number(values[i])}"
+        if adjoints is not None and n.kind != "const" and adjoints[i] is not None:
+            text += f"  adjoint {fmt_number(adjoints[i])}"
+        return _esc(text)
+
+    root = Tree(label(graph.output))
+    seen = {graph.output}
+    stack = [(graph.output, root)]
+    drawn = 0
+    while stack:
+        i, branch = stack.pop()
+        for a in graph.nodes[i].args:
+            drawn += 1
+            if drawn > MAX_ROWS:
+                branch.add("…")
+                stack.clear()
+                break
+            n = graph.nodes[a]
+            if a in seen and n.kind == "op":
+                branch.add(_esc(f"{n.label} (shown above)"))
+                continue
+            seen.add(a)
+            child = branch.add(label(a))
+            if n.kind == "op":
+                stack.append((a, child))
+    return root
+
+
+def _dot_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def render_dot(graph: Graph, values: Sequence[Any] | None,
+               adjoints: Sequence[Any] | None) -> str:
+    """Graphviz DOT: one box per node, edges from inputs to the ops that use them.
+
+    >>> print(render_dot(__import__("cgdiff").parse("x*y"), None, None))
+    digraph cgdiff {
+      rankdir=LR;
+      node [shape=box, fontname="Helvetica"];
+      n0 [label="x\\ninput", shape=ellipse];
+      n1 [label="y\\ninput", shape=ellipse];
+      n2 [label="f = x * y\\nmul"];
+      n0 -> n2;
+      n1 -> n2;
+    }
+    """
+    lines = ["digraph cgdiff {", "  rankdir=LR;", '  node [shape=box, fontname="Helvetica"];']
+    for n in graph.nodes:
+        if n.kind == "const":
+            continue
+        parts = [n.label if n.kind != "op" else f"{n.label} = {node_formula(graph, n.id)}",
+                 n.opname]
+        if values is not None:
+            parts.append(f"value {fmt_number(values[n.id])}")
+        if adjoints is not None and adjoints[n.id] is not None:
+            parts.append(f"adjoint {fmt_number(adjoints[n.id])}")
+        label = "\\n".join(_dot_escape(p) for p in parts)
+        shape = ", shape=ellipse" if n.kind == "input" else ""
+        lines.append(f'  n{n.id} [label="{label}"{shape}];')
+    for n in graph.nodes:
+        for a in n.args:
+            if graph.nodes[a].kind != "const":
+                lines.append(f"  n{a} -> n{n.id};")
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def render_mermaid(graph: Graph, values: Sequence[Any] | None,
+                   adjoints: Sequence[Any] | None) -> str:
+    """A Mermaid flowchart of the graph.
+
+    >>> print(render_mermaid(__import__("cgdiff").parse("2x"), None, None))
+    flowchart LR
+      n0(["x"])
+      n1["f = 2 * x"]
+      n0 --> n1
+    """
+    lines = ["flowchart LR"]
+    for n in graph.nodes:
+        if n.kind == "const":
+            continue
+        text = n.label if n.kind != "op" else f"{n.label} = {node_formula(graph, n.id)}"
+        if values is not None:
+            text += f"<br>value {fmt_number(values[n.id])}"
+        if adjoints is not None and adjoints[n.id] is not None:
+            text += f"<br>adjoint {fmt_number(adjoints[n.id])}"
+        text = text.replace('"', "#quot;")
+        shape = ('(["', '"])') if n.kind == "input" else ('["', '"]')
+        lines.append(f"  n{n.id}{shape[0]}{text}{shape[1]}")
+    for n in graph.nodes:
+        for a in n.args:
+            if graph.nodes[a].kind != "const":
+                lines.append(f"  n{a} --> n{n.id}")
+    return "\n".join(lines)
+
+
+def ops_data() -> list[dict[str, Any]]:
+    """Every primitive with its spelling, arity, summary and derivative rule."""
+    rows = []
+    for op in OPS.values():
+        spelled = op.symbol if op.symbol and not op.callable else op.name
+        if op.name == "pow":
+            spelled = "^ ** pow"
+        lo, hi = op.arity
+        rows.append({"name": op.name, "spelling": spelled, "aliases": list(op.aliases),
+                     "arity": lo if lo == hi else [lo, hi], "summary": op.summary,
+                     "derivative": op.rule})
+    return rows
+
+
+def render_ops() -> Any:
+    t = _table("operators and functions (constants: pi, e)")
+    for c in ("op", "written", "summary", "derivative rule"):
+        t.add_column(c)
+    for row in ops_data():
+        written = row["spelling"] + "".join(f", {a}" for a in row["aliases"])
+        t.add_row(row["name"], _esc(written), _esc(row["summary"]), _esc(row["derivative"]))
+    return t
+
+
+# -- --explain ----------------------------------------------------------------------------
+
+
+def explain(r: Gradient) -> str:
+    """The forward pass line by line, then each chain-rule step of the backward pass with
+    the numbers substituted, accumulating where a node feeds several others.
+
+    >>> from cgdiff import parse
+    >>> print(explain(parse("a=5; b=3; c=2; u=b*c; v=a+u; J=3v").grad()))  # doctest: +ELLIPSIS
+    Forward pass (3 steps): each node from its inputs
+      u = b * c = 3 · 2 = 6
+      v = a + u = 5 + 6 = 11
+      J = 3 * v = 3 · 11 = 33
+    <BLANKLINE>
+    Backward pass (6 steps): adjoints ∂J/∂node, from the output back, by the chain rule
+      ∂J/∂J = 1
+      ∂J/∂v = ∂J/∂J · ∂J/∂v = 1 · 3 = 3
+      ∂J/∂a = ∂J/∂v · ∂v/∂a = 3 · 1 = 3
+      ∂J/∂u = ∂J/∂v · ∂v/∂u = 3 · 1 = 3
+      ∂J/∂b = ∂J/∂u · ∂u/∂b = 3 · 2 = 6
+      ∂J/∂c = ∂J/∂u · ∂u/∂c = 3 · 3 = 9
+    <BLANKLINE>
+    Gradient: ∂J/∂a = 3, ∂J/∂b = 6, ∂J/∂c = 9
+    ...
+    """
+    g, ev = r.graph, r.evaluation
+    adj, local = r.adjoints, r.local
+    out = g.output_name
+    lines = [f"Forward pass ({r.steps.forward} steps): each node from its inputs"]
+    for i in g.op_ids:
+        n = g.nodes[i]
+        vals = [fmt_number(ev.values[a]) for a in n.args]
+        with_values = node_formula(g, i, vals).replace(" * ", " · ")
+        lines.append(f"  {n.label} = {node_formula(g, i)} = {with_values} = "
+                     f"{fmt_number(ev.values[i])}")
+    if adj is None or local is None:
+        lines.append("")
+        lines.append(f"Forward mode ran {r.steps.forward_mode} steps: one sweep per input.")
+    else:
+        lines += ["", f"Backward pass ({r.steps.backward} steps): adjoints ∂{out}/∂node, "
+                      "from the output back, by the chain rule",
+                  f"  ∂{out}/∂{out} = 1"]
+        total: dict[int, Any] = {}
+        for i in reversed(g.op_ids):
+            n = g.nodes[i]
+            ps = local[i]
+            if ps is None or adj[i] is None:
+                continue
+            for a, p in zip(n.args, ps):
+                if p is None or g.nodes[a].kind == "const":
+                    continue
+                name = g.nodes[a].label
+                c = adj[i] * p
+                chain = (f"∂{out}/∂{n.label} · ∂{n.label}/∂{name} = "
+                         f"{fmt_number(adj[i])} · {fmt_number(p)}")
+                if a in total:
+                    total[a] = total[a] + c
+                    lines.append(f"  ∂{out}/∂{name} += {chain} = {fmt_number(c)}, "
+                                 f"so ∂{out}/∂{name} = {fmt_number(total[a])}")
+                else:
+                    total[a] = c
+                    lines.append(f"  ∂{out}/∂{name} = {chain} = {fmt_number(c)}")
+    grads = ", ".join(f"∂{out}/∂{k} = {fmt_number(v)}" for k, v in r.gradient.items())
+    lines += ["", f"Gradient: {grads}", ""]
+    lines += steps_text(r.steps)
+    return "\n".join(lines)
+
