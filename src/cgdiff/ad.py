@@ -118,41 +118,63 @@ def backward(
     Returns the adjoints, the local derivatives (if ``record``) and the steps taken
     (one per op node).  ``b`` is the builder the rules run on.
     """
-    nodes = graph.nodes
-    adj: list[Any] = [None] * len(nodes)
+    n_nodes = len(graph.nodes)
+    adj: list[Any] = [None] * n_nodes
     adj[graph.output] = seed
-    local: list[Sequence[Any] | None] | None = [None] * len(nodes) if record else None
-    mul, add = b.mul, b.add
+    local: list[Sequence[Any] | None] | None = [None] * n_nodes if record else None
+    mul, add, one = b.mul, b.add, b.one
     steps = 0
-    for i in reversed(graph.op_ids):
+    # NB: one- and two-input ops, nearly all of them, take unrolled paths: this loop is the
+    # cost of backprop, and list building and zip() per node would double it.
+    for i, rule, k, a0, a1, args in graph.reverse_plan():
         steps += 1
         g = adj[i]
         if g is None or not needs[i]:
             continue
-        n = nodes[i]
-        args = n.args
-        op = n.op
-        assert op is not None
-        want = [needs[a] for a in args]
-        ps = op.partials(b, [values[a] for a in args], values[i], want)
+        if k == 0:  # one input, and the rule's one-value form
+            p = rule(b, values[a0], values[i])
+            ps = (p,)
+            c = g if p is one else mul(g, p)  # skip the product with a literal 1
+            old = adj[a0]
+            adj[a0] = c if old is None else add(old, c)
+        elif k == 1:
+            ps = rule(b, (values[a0],), values[i], (True,))
+            p = ps[0]
+            c = g if p is one else mul(g, p)
+            old = adj[a0]
+            adj[a0] = c if old is None else add(old, c)
+        elif k == 2:
+            w0, w1 = needs[a0], needs[a1]
+            ps = rule(b, (values[a0], values[a1]), values[i], (w0, w1))
+            if w0:
+                p = ps[0]
+                c = g if p is one else mul(g, p)
+                old = adj[a0]
+                adj[a0] = c if old is None else add(old, c)
+            if w1:
+                p = ps[1]
+                c = g if p is one else mul(g, p)
+                old = adj[a1]
+                adj[a1] = c if old is None else add(old, c)
+        else:  # pragma: no cover - no op of the table has more than two inputs yet
+            want = [needs[a] for a in args]
+            ps = rule(b, [values[a] for a in args], values[i], want)
+            for a, p, w in zip(args, ps, want):
+                if w:
+                    c = g if p is one else mul(g, p)
+                    old = adj[a]
+                    adj[a] = c if old is None else add(old, c)
         if local is not None:
             local[i] = ps
-        for a, p, w in zip(args, ps, want):
-            if w:
-                c = mul(g, p)
-                old = adj[a]
-                adj[a] = c if old is None else add(old, c)
     return adj, local, steps
 
 
 def _kinks(graph: Graph, values: Sequence[Any], bound: Mapping[int, Any]) -> list[Diagnostic]:
     """Warnings for nodes evaluated exactly where they are not differentiable."""
     found = []
-    for i in graph.op_ids:
+    for i in graph.kinked():
         n = graph.nodes[i]
-        assert n.op is not None
-        if n.op.kink is None:
-            continue
+        assert n.op is not None and n.op.kink is not None
         hit = n.op.kink(*(values[a] for a in n.args))
         if np.any(hit):
             index = int(np.argmax(hit)) if np.ndim(hit) else None
@@ -204,11 +226,13 @@ def grad(
     point: Mapping[str, Any],
     wrt: Iterable[str] | None = None,
     mode: str = "reverse",
+    record: bool = False,
 ) -> Gradient:
-    """Value and gradient at a point (or a batch of points).
+    """Value and gradient at a point (or a batch of points).  ``record`` keeps every node's
+    local derivatives (for the per-node table and ``--explain``).
 
     >>> from cgdiff import parse
-    >>> r = grad(parse("a=5; b=3; c=2; u=b*c; v=a+u; J=3v"), {})
+    >>> r = grad(parse("a=5; b=3; c=2; u=b*c; v=a+u; J=3v"), {}, record=True)
     >>> {k: float(v) for k, v in r.gradient.items()}, r.steps.backward
     ({'a': 3.0, 'b': 6.0, 'c': 9.0}, 6)
     """
@@ -228,9 +252,9 @@ def grad(
             steps.forward_mode = counted
             steps.counted = ("forward", "forward_mode")
         else:
-            needs = [nd.kind != "const" for nd in graph.nodes]
+            needs = graph.variable()
             adj, local, counted = backward(graph, ev.values, NUMERIC, _seed(ev.value), needs,
-                                           record=True)
+                                           record=record)
             gradient = {}
             for i in ids:
                 counted += 1  # reading out each input's adjoint is the "+ p" of n + p
@@ -243,7 +267,7 @@ def grad(
                 result.numeric, steps.numeric = _central(graph, bound, ids)
                 steps.counted += ("numeric",)
     result.diagnostics = list(ev.diagnostics) + _kinks(graph, ev.values, bound)
-    if not all(np.all(np.isfinite(g)) for g in result.gradient.values()):
+    if result.gradient and not np.all(np.isfinite(np.array(list(result.gradient.values())))):
         result.diagnostics += _nonfinite(graph, ev, result.local, bound)
     return result
 

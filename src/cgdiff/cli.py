@@ -239,7 +239,8 @@ def grad(
     from . import report
 
     graph = _graph(expr, output)
-    r = graph.grad(_points(graph, at, points), wrt=_wrt(wrt), mode=mode.value)
+    r = graph.grad(_points(graph, at, points), wrt=_wrt(wrt), mode=mode.value,
+                   record=fmt is EvalFormat.table or explain)
     _warn(r.diagnostics)
     if explain:
         if r.evaluation.batch is not None:
@@ -272,7 +273,7 @@ def graph(
             any(getattr(v, "ndim", 0) for v in point.values()):
         raise InputError("cgdiff graph shows one point; give a single --at")
     free = [n for n in g.input_names if n not in point and n not in g.defaults()]
-    r = None if free else g.grad(point, wrt=_wrt(wrt))
+    r = None if free else g.grad(point, wrt=_wrt(wrt), record=True)
     if r is not None:
         _warn(r.diagnostics)
     values = r.values if r else None

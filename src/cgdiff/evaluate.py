@@ -95,7 +95,8 @@ def bind_point(graph: Graph, point: Mapping[str, Any]) -> tuple[dict[int, Any], 
             except (TypeError, ValueError):
                 raise InputError(f"the value of '{name}' is not a number") from None
         elif n.value is not None:
-            value = np.asarray(n.value, dtype=float)
+            bound[i] = n.value  # a default: a finite numpy scalar already
+            continue
         else:
             missing.append(name)
             continue
@@ -118,8 +119,8 @@ def bind_point(graph: Graph, point: Mapping[str, Any]) -> tuple[dict[int, Any], 
         raise InputError(f"no value for input {names}; give it with --at", hint=hint)
     for i, value in bound.items():
         if batch is not None:
-            bound[i] = np.broadcast_to(value, (batch,)).copy() if value.ndim == 0 else value
-        else:
+            bound[i] = np.full(batch, value) if np.ndim(value) == 0 else value
+        elif isinstance(value, np.ndarray):
             bound[i] = value[()]  # a numpy scalar: the fastest value numpy has
     return bound, batch
 
@@ -134,8 +135,14 @@ class _Flag:
         self.hit = True
 
 
-def forward(graph: Graph, bound: Mapping[int, Any]) -> tuple[list[Any], int]:
-    """Values of every node, and the steps taken (one per op node)."""
+def forward(graph: Graph, bound: Mapping[int, Any], *, strict: bool = True
+            ) -> tuple[list[Any], int]:
+    """Values of every node, and the steps taken (one per op node).
+
+    With ``strict=False`` nothing is diagnosed: an undefined or overflowing value stays in
+    the result as NaN or inf, for callers that mask such points out themselves (the
+    random-point checks of formula answers in :mod:`cgdiff.check`).
+    """
     values: list[Any] = [None] * len(graph.nodes)
     for n in graph.nodes:
         if n.kind == "const":
@@ -148,7 +155,7 @@ def forward(graph: Graph, bound: Mapping[int, Any]) -> tuple[list[Any], int]:
         for i, fn, k, a0, a1 in graph.plan():
             values[i] = fn(values[a0]) if k == 1 else fn(values[a0], values[a1])
             steps += 1
-    if flag.hit:
+    if flag.hit and strict:
         _diagnose(graph, values, bound)
     return values, steps
 

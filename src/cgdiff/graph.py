@@ -108,6 +108,9 @@ class Graph:
         self.by_name: dict[str, int] = {n.name: n.id for n in nodes if n.name is not None}
         self.op_ids: list[int] = [n.id for n in nodes if n.kind == "op"]
         self._plan: list[tuple[int, Any, int, int, int]] | None = None
+        self._kinked: list[int] | None = None
+        self._variable: list[bool] | None = None
+        self._reverse: list[tuple[int, Any, int, int, int, tuple[int, ...]]] | None = None
 
     # -- facts -------------------------------------------------------------------------
     @property
@@ -142,6 +145,36 @@ class Graph:
                 rows.append((i, n.op.forward, len(a), a[0], a[1] if len(a) > 1 else -1))
             self._plan = rows
         return self._plan
+
+    def reverse_plan(self) -> list[tuple[int, Any, int, int, int, tuple[int, ...]]]:
+        """The op nodes, last first, as ``(id, rule, n_args, arg0, arg1, args)`` rows;
+        ``n_args`` is 0 for a one-input op whose rule is its one-value ``unary`` form."""
+        if self._reverse is None:
+            rows = []
+            for i in reversed(self.op_ids):
+                n = self.nodes[i]
+                assert n.op is not None
+                a = n.args
+                if len(a) == 1 and n.op.unary is not None:
+                    rows.append((i, n.op.unary, 0, a[0], -1, a))
+                else:
+                    rows.append((i, n.op.partials, len(a), a[0], a[1] if len(a) > 1 else -1,
+                                 a))
+            self._reverse = rows
+        return self._reverse
+
+    def variable(self) -> list[bool]:
+        """For every node, whether it is not a constant (so an adjoint may flow into it)."""
+        if self._variable is None:
+            self._variable = [n.kind != "const" for n in self.nodes]
+        return self._variable
+
+    def kinked(self) -> list[int]:
+        """The op nodes whose op has a point where it is not differentiable."""
+        if self._kinked is None:
+            self._kinked = [i for i in self.op_ids
+                            if self.nodes[i].op.kink is not None]  # type: ignore[union-attr]
+        return self._kinked
 
     def node(self, name: str) -> Node:
         """The node called ``name``.
@@ -190,9 +223,11 @@ class Graph:
         *,
         wrt: Iterable[str] | None = None,
         mode: str = "reverse",
+        record: bool = False,
         **values: Any,
     ) -> Gradient:
         """Value and gradient (reverse mode by default; ``forward`` or ``numeric`` too).
+        ``record=True`` keeps each node's local derivatives in ``.local``.
 
         >>> from cgdiff import parse
         >>> r = parse("x*y + z").grad(x=1, y=2, z=3)
@@ -201,7 +236,7 @@ class Graph:
         """
         from .ad import grad
 
-        return grad(self, {**(point or {}), **values}, wrt=wrt, mode=mode)
+        return grad(self, {**(point or {}), **values}, wrt=wrt, mode=mode, record=record)
 
     def derivative(self, wrt: str) -> Graph:
         """The graph of ∂output/∂wrt, built with the ops table's rules.
@@ -226,7 +261,9 @@ class Graph:
         return to_text(self)
 
     def __repr__(self) -> str:
-        return f"Graph({self.n_ops} ops, inputs={self.input_names}, output={self.output_name!r})"
+        names = self.input_names
+        shown = ", ".join(names[:8]) + (f", … ({len(names)} inputs)" if len(names) > 8 else "")
+        return f"Graph({self.n_ops} ops, inputs=[{shown}], output={self.output_name!r})"
 
 
 class GraphBuilder:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -78,6 +79,9 @@ class Op:
     kink: Callable[..., Any] | None = None
     convention: str = ""
     args: tuple[str, ...] = field(default=("x",))
+    # For one-input ops, the same rule as ``partials`` in the form (builder, x, out) -> the
+    # one local derivative: the backward loop calls it without building lists.
+    unary: Callable[[Builder, Value, Value], Value] | None = None
 
 
 class _Numeric:
@@ -92,31 +96,16 @@ class _Numeric:
 
     @staticmethod
     def op(name: str, *args: Value) -> Value:
-        return OPS[name].forward(*args)
+        return _FORWARD[name](*args)
 
-    @staticmethod
-    def add(x: Value, y: Value) -> Value:
-        return x + y
-
-    @staticmethod
-    def sub(x: Value, y: Value) -> Value:
-        return x - y
-
-    @staticmethod
-    def mul(x: Value, y: Value) -> Value:
-        return x * y
-
-    @staticmethod
-    def div(x: Value, y: Value) -> Value:
-        return x / y
-
-    @staticmethod
-    def neg(x: Value) -> Value:
-        return -x
-
-    @staticmethod
-    def pow(x: Value, y: Value) -> Value:
-        return np.power(x, y)
+    # Python's operators on numpy values are numpy arithmetic; as C functions they cost
+    # no Python frame per call, which matters in the backward loop.
+    add = staticmethod(operator.add)
+    sub = staticmethod(operator.sub)
+    mul = staticmethod(operator.mul)
+    div = staticmethod(operator.truediv)
+    neg = staticmethod(operator.neg)
+    pow = staticmethod(operator.pow)
 
 
 NUMERIC: Builder = _Numeric()
@@ -189,38 +178,41 @@ def _unary(
     def partials(b: Builder, xs: Sequence[Value], out: Value, needs: Sequence[bool]) -> list[Value]:
         return [partial(b, xs[0], out)]
 
-    return Op(name, (1, 1), forward, partials, summary, rule, latex, (domain,), **extra)
+    return Op(name, (1, 1), forward, partials, summary, rule, latex, (domain,), unary=partial,
+              **extra)
 
 
 def _table() -> dict[str, Op]:
+    # NB: the infix ops use Python's operators, which on numpy values are numpy's own
+    # arithmetic (same results, same floating-point flags) at a tenth of a ufunc call's cost
+    # on scalars.  Every value cgdiff computes with is a numpy scalar or array.
     ops: list[Op] = [
         # -- infix operators (aliases equal the grammar's rule names) --------------------
-        Op("add", (2, 2), np.add, lambda b, xs, o, n: [b.one, b.one],
+        Op("add", (2, 2), operator.add, lambda b, xs, o, n: [b.one, b.one],
            "x + y, addition", "∂/∂x = 1, ∂/∂y = 1", "{0} + {1}",
            ((-3, 3), (-3, 3)), symbol="+", prec=1, assoc="left", callable=False,
            args=("x", "y")),
-        Op("sub", (2, 2), np.subtract, lambda b, xs, o, n: [b.one, b.neg(b.one)],
+        Op("sub", (2, 2), operator.sub, lambda b, xs, o, n: [b.one, b.neg(b.one)],
            "x - y, subtraction", "∂/∂x = 1, ∂/∂y = -1", "{0} - {1}",
            ((-3, 3), (-3, 3)), symbol="-", prec=1, assoc="left", callable=False,
            args=("x", "y")),
-        Op("mul", (2, 2), np.multiply, lambda b, xs, o, n: [xs[1], xs[0]],
+        Op("mul", (2, 2), operator.mul, lambda b, xs, o, n: [xs[1], xs[0]],
            "x * y (also 2x, x y, 3(x+1)), multiplication", "∂/∂x = y, ∂/∂y = x",
            "{0} {1}", ((-3, 3), (-3, 3)), symbol="*", prec=2, assoc="left",
            callable=False, args=("x", "y")),
         # d/dy (x/y) = -x/y^2 = -(x/y)/y: reuse the node's own value.
-        Op("div", (2, 2), np.divide,
+        Op("div", (2, 2), operator.truediv,
            lambda b, xs, o, n: [b.div(b.one, xs[1]), b.neg(b.div(o, xs[1]))],
            "x / y, division", "∂/∂x = 1/y, ∂/∂y = -x/y^2", "\\frac{{{0}}}{{{1}}}",
            ((-3, 3), (0.5, 3)), symbol="/", prec=2, assoc="left", callable=False,
            args=("x", "y")),
-        Op("neg", (1, 1), np.negative, lambda b, xs, o, n: [b.neg(b.one)],
-           "-x, negation", "∂/∂x = -1", "-{0}", ((-3, 3),), symbol="-", prec=3,
-           callable=False),
-        Op("pos", (1, 1), np.positive, lambda b, xs, o, n: [b.one],
-           "+x, unary plus (also a copy of a named node)", "∂/∂x = 1", "{0}", ((-3, 3),),
-           symbol="+", prec=3, callable=False),
+        _unary("neg", operator.neg, lambda b, x, o: b.neg(b.one), "-x, negation",
+               "∂/∂x = -1", "-{0}", symbol="-", prec=3, callable=False),
+        _unary("pos", operator.pos, lambda b, x, o: b.one,
+               "+x, unary plus (also a copy of a named node)", "∂/∂x = 1", "{0}",
+               symbol="+", prec=3, callable=False),
         # NB: pow binds tighter than unary minus (-x^2 is -(x^2)) and is right-associative.
-        Op("pow", (2, 2), np.power, _pow_rule,
+        Op("pow", (2, 2), operator.pow, _pow_rule,
            "x ^ y or x ** y or pow(x, y), power", "∂/∂x = y x^(y-1), ∂/∂y = x^y log(x)",
            "{0}^{{{1}}}", ((0.2, 3), (-2, 2)), symbol="^", prec=4, assoc="right",
            args=("x", "y")),
@@ -348,6 +340,7 @@ def _table() -> dict[str, Op]:
 
 
 OPS: dict[str, Op] = _table()
+_FORWARD = {name: op.forward for name, op in OPS.items()}
 
 # Spelling of a call -> op name, for every op that may be called as ``name(...)``.
 FUNCTIONS: dict[str, str] = {

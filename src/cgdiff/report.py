@@ -486,7 +486,8 @@ def explain(r: Gradient) -> str:
     the numbers substituted, accumulating where a node feeds several others.
 
     >>> from cgdiff import parse
-    >>> print(explain(parse("a=5; b=3; c=2; u=b*c; v=a+u; J=3v").grad()))  # doctest: +ELLIPSIS
+    >>> print(explain(parse("a=5; b=3; c=2; u=b*c; v=a+u; J=3v").grad(record=True)))
+    ... # doctest: +ELLIPSIS
     Forward pass (3 steps): each node from its inputs
       u = b * c = 3 · 2 = 6
       v = a + u = 5 + 6 = 11
