@@ -55,6 +55,9 @@ class CgdiffError(Exception):
         self.source_line = source_line
         self.hint = hint
 
+    def __str__(self) -> str:
+        return f"{self.message}; {self.hint}" if self.hint else self.message
+
     def render(self) -> str:
         """The full text shown to a user, without the ``error:`` prefix.
 

@@ -38,6 +38,14 @@ class _Spec:
         self.output: int | None = None
         self.output_named = False
         self.last_line = 0
+        self.statements = 0
+        self.bare: int | None = None  # the statement number of an unassigned expression
+
+    def check_bare(self) -> None:
+        """Only the last statement may be an expression without a name."""
+        if self.bare is not None:
+            raise InputError(f"statement {self.bare + 1} is an expression without a name; "
+                             "only the last statement may be one (write name = expression)")
 
     def fail(self, message: str, tok: Token | None, hint: str | None = None) -> InputError:
         if tok is None or tok.line is None:
@@ -113,6 +121,7 @@ class _Build(Transformer):  # type: ignore[type-arg]
     def assign(self, c: list[Any]) -> None:
         tok, node = c
         name, s = str(tok), self.s
+        s.check_bare()
         line = tok.line or 0
         if name in CONSTANTS:
             raise s.fail(f"'{name}' is a constant and cannot be assigned", tok)
@@ -137,9 +146,14 @@ class _Build(Transformer):  # type: ignore[type-arg]
         s.assigned[name] = (node, line)
         s.output, s.output_named = node, True
         s.last_line = line
+        s.statements += 1
 
     def expr_stmt(self, c: list[int]) -> None:
-        self.s.output, self.s.output_named = c[0], False
+        s = self.s
+        s.check_bare()
+        s.output, s.output_named = c[0], False
+        s.bare = s.statements
+        s.statements += 1
 
     def start(self, c: list[Any]) -> None:
         return None
@@ -222,6 +236,7 @@ def parse(text: str, output: str | None = None) -> Graph:
             _BUILD.spec = None
     if spec.output is None:
         raise InputError("the spec has no statement")
+
     graph = spec.b.finish(
         spec.output, source=text, output_name=None if spec.output_named else DEFAULT_OUTPUT
     )
@@ -240,7 +255,7 @@ def _syntax_error(exc: UnexpectedInput, text: str, spec: _Spec) -> InputError:
         what = "end of input"
     else:  # pragma: no cover
         what = "input"
-    if line is None or line < 1:  # end of input: point just past the last character
+    if what == "end of input" or line is None or line < 1:  # point past the last character
         lines = text.rstrip("\n").split("\n")
         line, column = len(lines), len(lines[-1]) + 1
     source_line = spec.lines[line - 1] if line <= len(spec.lines) else ""

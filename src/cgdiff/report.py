@@ -431,9 +431,9 @@ def render_mermaid(graph: Graph, values: Sequence[Any] | None,
 
     >>> print(render_mermaid(__import__("cgdiff").parse("2x"), None, None))
     flowchart LR
-      n0(["x"])
-      n1["f = 2 * x"]
-      n0 --> n1
+      n1(["x"])
+      n2["f = 2 * x"]
+      n1 --> n2
     """
     lines = ["flowchart LR"]
     for n in graph.nodes:
