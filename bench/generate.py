@@ -25,8 +25,8 @@ def big_spec(n_nodes: int = 10_000, n_inputs: int = 1_000, seed: int = 0) -> str
     """A spec of about ``n_nodes`` operations on ``n_inputs`` inputs with default values;
     every node feeds the output, so nothing is pruned."""
     rng = random.Random(seed)
-    lines = [f"x{i} = {rng.uniform(-1, 1):.6f}" for i in range(n_inputs)]
-    unused = [f"x{i}" for i in range(n_inputs)]
+    lines = [f"input{i} = {rng.uniform(-1, 1):.6f}" for i in range(n_inputs)]
+    unused = [f"input{i}" for i in range(n_inputs)]
     rng.shuffle(unused)
     names = list(unused)
     ops = 0
@@ -35,7 +35,7 @@ def big_spec(n_nodes: int = 10_000, n_inputs: int = 1_000, seed: int = 0) -> str
         template, cost = SHAPES[rng.randrange(len(SHAPES))]
         first = unused.pop() if unused else rng.choice(names)
         args = {"a": first, "b": rng.choice(names), "c": rng.choice(names)}
-        name = f"v{k}"
+        name = f"node{k}"
         lines.append(f"{name} = {template.format(**args)}")
         names.append(name)
         unused.insert(0, name)

@@ -125,11 +125,11 @@ def backward(
     mul, add, one = b.mul, b.add, b.one
     steps = 0
     # NB: one- and two-input ops, nearly all of them, take unrolled paths: this loop is the
-    # cost of backprop, and list building and zip() per node would double it.
-    for i, rule, k, a0, a1, args in graph.reverse_plan():
-        steps += 1
+    # cost of backprop, and list building and zip() per node would double it.  A node gets
+    # an adjoint only through an input flagged in ``needs``, so ``needs`` is not checked here.
+    for steps, (i, rule, k, a0, a1, args) in enumerate(graph.reverse_plan(), 1):
         g = adj[i]
-        if g is None or not needs[i]:
+        if g is None:
             continue
         if k == 0:  # one input, and the rule's one-value form
             p = rule(b, values[a0], values[i])
@@ -244,7 +244,8 @@ def grad(
     n, p = graph.n_ops, len(ids)
     steps = Steps(n, p, ev.forward_steps, n + p, n * p, counted=("forward",))
     zero = _zero(ev.value)
-    result = Gradient(ev, [graph.nodes[i].label for i in ids], {}, steps, mode)
+    result = Gradient(ev, [graph.nodes[i].label for i in ids] if wrt is not None
+                      else list(graph.input_names), {}, steps, mode)
     with np.errstate(all="ignore"):
         if mode == "forward":
             tangents, counted = _forward_mode(graph, ev.values, ids)
@@ -256,9 +257,9 @@ def grad(
             adj, local, counted = backward(graph, ev.values, NUMERIC, _seed(ev.value), needs,
                                            record=record)
             gradient = {}
-            for i in ids:
+            for i, name in zip(ids, result.wrt):
                 counted += 1  # reading out each input's adjoint is the "+ p" of n + p
-                gradient[graph.nodes[i].label] = zero if adj[i] is None else adj[i]
+                gradient[name] = zero if adj[i] is None else adj[i]
             steps.backward = counted
             steps.counted = ("forward", "backward")
             result.gradient, result.adjoints, result.local = gradient, adj, local

@@ -207,5 +207,6 @@ def evaluate(graph: Graph, point: Mapping[str, Any]) -> Evaluation:
     graph.diagnostics = [d for d in graph.diagnostics if d.node is None]
     bound, batch = bind_point(graph, point)
     values, steps = forward(graph, bound)
-    named = {graph.nodes[i].label: v for i, v in bound.items()}
+    names = dict(zip(graph.inputs, graph.input_names))
+    named = {names[i]: v for i, v in bound.items()}
     return Evaluation(graph, named, values, batch, steps, list(graph.diagnostics))

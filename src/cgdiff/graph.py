@@ -110,6 +110,7 @@ class Graph:
         self._plan: list[tuple[int, Any, int, int, int]] | None = None
         self._kinked: list[int] | None = None
         self._variable: list[bool] | None = None
+        self._input_names: list[str] | None = None
         self._reverse: list[tuple[int, Any, int, int, int, tuple[int, ...]]] | None = None
 
     # -- facts -------------------------------------------------------------------------
@@ -119,7 +120,9 @@ class Graph:
 
     @property
     def input_names(self) -> list[str]:
-        return [self.nodes[i].label for i in self.inputs]
+        if self._input_names is None:
+            self._input_names = [self.nodes[i].label for i in self.inputs]
+        return self._input_names
 
     @property
     def n_ops(self) -> int:

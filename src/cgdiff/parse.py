@@ -185,8 +185,30 @@ def _parser() -> Lark:
     if _PARSER is None:
         grammar = _grammar_text()
         _PARSER = Lark(grammar, parser="lalr", transformer=_BUILD,
-                       lexer_callbacks={"CALLEE": _callee}, maybe_placeholders=False)
+                       lexer_callbacks={"CALLEE": _callee}, maybe_placeholders=False,
+                       cache=_cache_file())
     return _PARSER
+
+
+def _cache_file() -> str | bool:
+    """Where Lark keeps the built parse tables (building them costs ~20 ms per start).
+
+    The file is the user's own (not a shared temp folder); Lark checks it against a hash of
+    the grammar and options, so a changed grammar is rebuilt.  No writable cache, no cache.
+    """
+    import os
+
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = os.path.join(base, "cgdiff")
+    try:
+        os.makedirs(folder, exist_ok=True)
+        if not os.access(folder, os.W_OK):
+            return False
+    except OSError:
+        return False
+    import lark
+
+    return os.path.join(folder, f"grammar-lark{lark.__version__}.cache")
 
 
 def _grammar_text() -> str:

@@ -1,0 +1,230 @@
+"""The command line as scripts and people use it: exit codes, messages, formats."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import EXAMPLES
+
+
+def test_main_command_json(cli) -> None:
+    r = cli("grad", "x*y+z", "--at", "x=1,y=2,z=3", "--format", "json")
+    assert r.code == 0 and r.err == ""
+    data = json.loads(r.out)
+    assert data["output"] == "f"
+    assert data["point"] == {"x": 1.0, "y": 2.0, "z": 3.0}
+    assert data["value"] == 5.0
+    assert data["gradient"] == {"x": 2.0, "y": 1.0, "z": 1.0}
+    assert {k: data["steps"][k] for k in ("nodes", "inputs", "forward", "backward",
+                                          "forward_mode")} == {
+        "nodes": 2, "inputs": 3, "forward": 2, "backward": 5, "forward_mode": 6}
+
+
+def test_main_command_table(cli) -> None:
+    r = cli("grad", "x*y+z", "--at", "x=1,y=2,z=3")
+    assert r.code == 0
+    for text in ("t1", "mul", "∂t1/∂x = 2", "∂f/∂x = 2", "forward mode", "n × p = 2 × 3"):
+        assert text in r.out
+
+
+def test_seed_lecture_table_and_explain(cli) -> None:
+    spec = str(EXAMPLES / "seed_lecture.cg")
+    r = cli("graph", "@" + spec)
+    assert r.code == 0
+    rows = {line.split()[0]: line.split() for line in r.out.splitlines()
+            if line.split() and line.split()[0] in {"u", "v", "J", "a", "b", "c"}}
+    # node, op, inputs..., value, local derivatives..., adjoint
+    expected = {"u": ("6", "3"), "v": ("11", "3"), "J": ("33", "1"), "a": ("5", "3"),
+                "b": ("3", "6"), "c": ("2", "9")}
+    for name, (value, adjoint) in expected.items():
+        assert value in rows[name] and rows[name][-1] == adjoint, rows[name]
+    e = cli("grad", "@" + spec, "--explain")
+    assert e.code == 0
+    assert "∂J/∂b = ∂J/∂u · ∂u/∂b = 3 · 2 = 6" in e.out
+    assert "u = b * c = 3 · 2 = 6" in e.out
+
+
+def test_explain_accumulates_where_a_node_feeds_several(cli) -> None:
+    r = cli("grad", "b = a + a; c = b*b", "--at", "a=1", "--explain")
+    assert "∂c/∂b += " in r.out or "∂c/∂a += " in r.out
+    assert "so ∂c/∂a = 8" in r.out
+
+
+def test_several_points_one_row_each(cli) -> None:
+    r = cli("grad", "x^2 y", "--at", "x=1,y=2", "--at", "x=3,y=1", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(r.out)))
+    assert [float(row["value"]) for row in rows] == [2.0, 9.0]
+    assert [float(row["grad.x"]) for row in rows] == [4.0, 6.0]
+    j = json.loads(cli("eval", "x^2 y", "--at", "x=1,y=2", "--at", "x=3,y=1",
+                       "--format", "json").out)
+    assert j["points"] == {"x": [1.0, 3.0], "y": [2.0, 1.0]} and j["value"] == [2.0, 9.0]
+
+
+def test_points_csv(cli, tmp_path: Path) -> None:
+    f = tmp_path / "pts.csv"
+    f.write_text("x,y\n1,2\n2,pi\n\n3,-1\n")
+    r = cli("eval", "x*y", "--points", str(f), "--format", "tsv")
+    lines = r.out.strip().split("\n")
+    assert lines[0] == "x\ty\tvalue"
+    assert [float(line.split("\t")[2]) for line in lines[1:]] == pytest.approx(
+        [2.0, 2 * math.pi, -3.0])
+    bad = tmp_path / "bad.csv"
+    bad.write_text("x,y\n1,2,3\n")
+    r = cli("eval", "x*y", "--points", str(bad))
+    assert r.code == 2 and "line 2" in r.err
+
+
+def test_stdin_and_file(cli, tmp_path: Path) -> None:
+    assert json.loads(cli("eval", "-", "--at", "x=2", "--format", "json",
+                          stdin="y = x^2\n").out)["value"] == 4.0
+    r = cli("eval", "@" + str(tmp_path / "missing.cg"))
+    assert r.code == 2 and r.err.startswith("error: cannot read")
+
+
+def test_output_and_wrt(cli) -> None:
+    spec = "@" + str(EXAMPLES / "linear.cg")
+    r = json.loads(cli("grad", spec, "--output", "a", "--wrt", "w,b", "--format", "json").out)
+    assert r["output"] == "a" and r["gradient"] == {"w": -2.0, "b": 1.0}
+
+
+def test_modes(cli) -> None:
+    spec = "@" + str(EXAMPLES / "sigmoid_neuron.cg")
+    rev = json.loads(cli("grad", spec, "--format", "json").out)
+    fwd = json.loads(cli("grad", spec, "--mode", "forward", "--format", "json").out)
+    num = json.loads(cli("grad", spec, "--mode", "numeric", "--format", "json").out)
+    for k, v in rev["gradient"].items():
+        assert fwd["gradient"][k] == pytest.approx(v, rel=1e-12)
+        assert num["numeric"][k] == pytest.approx(v, rel=1e-6)
+        assert num["difference"][k] < 1e-8
+    assert fwd["steps"]["forward_mode"] == fwd["steps"]["nodes"] * fwd["steps"]["inputs"]
+    table = cli("grad", spec, "--mode", "numeric").out
+    assert "central differences" in table and "|difference|" in table
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["grad", "x*(y+)z"], 2, "error: unexpected ')' at line 1, column 6\n  x*(y+)z\n       ^"),
+        (["grad", "sine(x)", "--at", "x=1"], 2, "did you mean 'sin'?"),
+        (["grad", "x*y", "--at", "x=1"], 2, "no value for input 'y'"),
+        (["grad", "x*y", "--at", "x=1,y=2,q=3"], 2, "'q' is not an input"),
+        (["grad", "x*y", "--at", "x=1,yy=2"], 2, "did you mean 'y'?"),
+        (["grad", "x", "--at", "e=3"], 2, "'e' is a constant"),
+        (["grad", "x", "--mode", "sideways"], 2, "error:"),
+        (["grad", "x", "--bogus"], 2, "error:"),
+        (["eval", "log(x)", "--at", "x=-1"], 3, "log(x) is undefined at x=-1"),
+        (["eval", "1/x", "--at", "x=0"], 3, "undefined"),
+        (["eval", "sqrt(-1)"], 3, "undefined"),
+        (["eval", "asin(2)"], 3, "undefined"),
+        (["grad", "a = 1\na = 2"], 2, "assigned twice, on line 1 and line 2"),
+    ],
+)
+def test_errors_one_line_with_exit_code(cli, args, code, message) -> None:
+    r = cli(*args)
+    assert r.code == code
+    assert r.out == ""
+    assert r.err.startswith("error:")
+    assert message in r.err
+    assert "Traceback" not in r.err
+    # One line, or, for an error at a place in the text, that line with a caret under it.
+    lines = r.err.rstrip("\n").split("\n")
+    assert len(lines) == 1 or (len(lines) == 3 and "column" in lines[0]
+                               and lines[2].strip() == "^")
+
+
+def test_warning_keeps_json_valid(cli) -> None:
+    r = cli("grad", "sqrt(x) + abs(y)", "--at", "x=0,y=0", "--format", "json")
+    assert r.code == 0
+    data = json.loads(r.out)  # RFC 8259: json.loads would accept NaN; check the text too
+    assert data["gradient"]["x"] == "inf" and "Infinity" not in r.out
+    assert r.err.count("warning:") == 2 and "sub-gradient" in r.err
+
+
+def test_overflow_is_inf_with_a_warning(cli) -> None:
+    r = cli("eval", "exp(x)", "--at", "x=1000", "--format", "json")
+    assert r.code == 0 and json.loads(r.out)["value"] == "inf"
+    assert "overflows" in r.err
+
+
+def test_graph_formats(cli) -> None:
+    spec = "@" + str(EXAMPLES / "xyz.cg")
+    data = json.loads(cli("graph", spec, "--format", "json").out)
+    assert [n["name"] for n in data["nodes"]] == ["x", "y", "z", "q", "f"]
+    q = data["nodes"][3]
+    assert q == {"name": "q", "op": "add", "inputs": ["x", "y"], "value": 3.0,
+                 "local": {"x": 1.0, "y": 1.0}, "adjoint": -4.0}
+    dot = cli("graph", spec, "--format", "dot").out
+    assert dot.startswith("digraph cgdiff {") and dot.count("->") == 4
+    mermaid = cli("graph", spec, "--format", "mermaid").out
+    assert mermaid.startswith("flowchart LR") and mermaid.count("-->") == 4
+    tree = cli("graph", spec, "--format", "tree").out
+    assert "f = q * z" in tree and "q = x + y" in tree
+    structure = cli("graph", "a*b + c")
+    assert structure.code == 0 and "a * b" in structure.out
+
+
+def test_ops_lists_every_op(cli) -> None:
+    from cgdiff.ops import OPS
+
+    data = json.loads(cli("ops", "--format", "json").out)
+    assert {row["name"] for row in data} == set(OPS)
+    assert all(row["summary"] and row["derivative"] for row in data)
+    assert "softplus" in cli("ops").out
+
+
+def test_version_and_help(cli) -> None:
+    from cgdiff import __version__
+
+    assert cli("--version").out.strip() == f"cgdiff {__version__}"
+    for command in ("eval", "grad", "graph", "ops", "diff", "hessian", "check"):
+        r = cli(command, "--help")
+        assert r.code == 0 and "Usage" in r.out
+
+
+def test_user_text_is_not_rich_markup(cli) -> None:
+    r = cli("graph", "a = 1; b = a*2", "--output", "b")
+    assert r.code == 0
+    r = cli("grad", "x*y", "--at", "x=1,y=[bold]")
+    assert r.code == 2 and "error:" in r.err
+
+
+def test_internal_errors_exit_70(cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    import cgdiff.graph
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(cgdiff.graph.Graph, "eval", broken)
+    r = cli("eval", "x", "--at", "x=1")
+    assert r.code == 70
+    assert r.err.startswith("error: internal error") and "report" in r.err
+    assert "Traceback" not in r.err
+
+
+def test_no_color_and_real_process() -> None:
+    env = dict(os.environ, NO_COLOR="1")
+    p = subprocess.run([sys.executable, "-m", "cgdiff", "grad", "x*y+z", "--at",
+                        "x=1,y=2,z=3"], capture_output=True, text=True, env=env, check=False)
+    assert p.returncode == 0 and "\x1b[" not in p.stdout
+    p = subprocess.run([sys.executable, "-m", "cgdiff", "eval", "log(0-x)", "--at", "x=1"],
+                       capture_output=True, text=True, check=False)
+    assert p.returncode == 3 and p.stderr.startswith("error:") and p.stdout == ""
+
+
+def test_every_example_runs(cli) -> None:
+    examples = sorted(EXAMPLES.glob("*.cg"))
+    assert len(examples) >= 5
+    for path in examples:
+        for args in (["grad", f"@{path}", "--format", "json"], ["graph", f"@{path}"],
+                     ["grad", f"@{path}", "--explain"]):
+            r = cli(*args)
+            assert r.code == 0, (path, args, r.err)
