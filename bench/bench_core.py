@@ -26,9 +26,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from generate import EXPR30, big_spec  # noqa: E402
-
-import cgdiff  # noqa: E402
+import cgdiff
+from generate import EXPR30, big_spec
 
 
 def best(fn, repeat: int) -> float:
@@ -51,23 +50,32 @@ def median_process(cmd: list[str], repeat: int) -> float:
 
 def startup(repeat: int) -> None:
     exe = str(Path(sys.executable).with_name("cgdiff"))
-    ours = median_process([exe, "grad", "x*y+z", "--at", "x=1,y=2,z=3", "--format", "json"],
-                          repeat)
+    ours = median_process([exe, "grad", "x*y+z", "--at", "x=1,y=2,z=3", "--format", "json"], repeat)
     base = median_process([sys.executable, "-c", "import numpy, lark, typer"], repeat)
     print("start-up (median of whole processes)")
     print(f"  python -c 'import numpy, lark, typer'   {base * 1e3:8.1f} ms")
-    print(f"  cgdiff grad ... --format json           {ours * 1e3:8.1f} ms   "
-          f"ratio {ours / base:.2f}x  (target <= 1.3x)")
+    print(
+        f"  cgdiff grad ... --format json           {ours * 1e3:8.1f} ms   "
+        f"ratio {ours / base:.2f}x  (target <= 1.3x)"
+    )
 
 
 # -- a hand-written interpreter over the same flat list: Python floats and math --------------
+
 
 def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))
 
 
-FWD = {"add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
-       "sin": math.sin, "cos": math.cos, "tanh": math.tanh, "sigmoid": _sigmoid}
+FWD = {
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "mul": lambda a, b: a * b,
+    "sin": math.sin,
+    "cos": math.cos,
+    "tanh": math.tanh,
+    "sigmoid": _sigmoid,
+}
 
 
 def baseline_grad(g: cgdiff.Graph) -> tuple[float, list[float]]:
@@ -116,23 +124,27 @@ def big(repeat: int) -> None:
     r = g.grad()
     value, grads = baseline_grad(g)
     assert math.isclose(float(r.value), value, rel_tol=1e-9)
-    assert np.allclose([float(r.gradient[k]) for k in g.input_names], grads, rtol=1e-7,
-                       atol=1e-12)
+    assert np.allclose([float(r.gradient[k]) for k in g.input_names], grads, rtol=1e-7, atol=1e-12)
     with tempfile.NamedTemporaryFile("w", suffix=".cg", delete=False) as fh:
         fh.write(text)
     exe = str(Path(sys.executable).with_name("cgdiff"))
     t_cmd = median_process([exe, "grad", f"@{fh.name}", "--format", "json"], 5)
     Path(fh.name).unlink()
-    print(f"\ngenerated spec: {len(text) / 1e3:.0f} KB, {n} operations, "
-          f"{len(g.inputs)} inputs")
+    print(f"\ngenerated spec: {len(text) / 1e3:.0f} KB, {n} operations, {len(g.inputs)} inputs")
     print(f"  parse                               {t_parse * 1e3:8.1f} ms   (target < 500 ms)")
-    print(f"  forward pass (eval)                 {t_fwd * 1e3:8.2f} ms   "
-          f"{t_fwd / n * 1e6:.2f} us/node")
-    print(f"  value + gradient (reverse mode)     {t_grad * 1e3:8.2f} ms   "
-          f"{t_grad / n * 1e6:.2f} us/node (target < 2)   "
-          f"{t_grad / t_fwd:.2f}x forward (target <= 3x)")
-    print(f"  hand-written float interpreter      {t_base * 1e3:8.2f} ms   "
-          f"ratio cgdiff/baseline {t_grad / t_base:.2f}x")
+    print(
+        f"  forward pass (eval)                 {t_fwd * 1e3:8.2f} ms   "
+        f"{t_fwd / n * 1e6:.2f} us/node"
+    )
+    print(
+        f"  value + gradient (reverse mode)     {t_grad * 1e3:8.2f} ms   "
+        f"{t_grad / n * 1e6:.2f} us/node (target < 2)   "
+        f"{t_grad / t_fwd:.2f}x forward (target <= 3x)"
+    )
+    print(
+        f"  hand-written float interpreter      {t_base * 1e3:8.2f} ms   "
+        f"ratio cgdiff/baseline {t_grad / t_base:.2f}x"
+    )
     print(f"  cgdiff grad @big.cg --format json   {t_cmd * 1e3:8.1f} ms   (target < 1000 ms)")
 
 
@@ -152,10 +164,23 @@ def numpy_gradient(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray
     one_s = 1 + s
     siny = np.sin(y)
     f = t1 + c * d + rr / one_s - xy * siny
-    dfdx = (da * (y + np.cos(x)) * bb - x * t1 - c * s_xy + (x / rr) / one_s
-            - rr * ds * y / one_s**2 - y * siny)
-    dfdy = (da * x * bb + 2 * y / (1 + y * y) * d + c * s_xy + (y / rr) / one_s
-            - rr * ds * x / one_s**2 - x * siny - xy * np.cos(y))
+    dfdx = (
+        da * (y + np.cos(x)) * bb
+        - x * t1
+        - c * s_xy
+        + (x / rr) / one_s
+        - rr * ds * y / one_s**2
+        - y * siny
+    )
+    dfdy = (
+        da * x * bb
+        + 2 * y / (1 + y * y) * d
+        + c * s_xy
+        + (y / rr) / one_s
+        - rr * ds * x / one_s**2
+        - x * siny
+        - xy * np.cos(y)
+    )
     return f, dfdx, dfdy
 
 
@@ -172,8 +197,10 @@ def points(repeat: int) -> None:
     assert np.allclose(r.gradient["y"], dy)
     print(f"\n1,000,000 points of a {g.n_ops}-node expression")
     print(f"  hand-written numpy gradient         {t_hand * 1e3:8.1f} ms")
-    print(f"  cgdiff Graph.grad (one pass)        {t_ours * 1e3:8.1f} ms   "
-          f"ratio {t_ours / t_hand:.2f}x  (target <= 1.5x)")
+    print(
+        f"  cgdiff Graph.grad (one pass)        {t_ours * 1e3:8.1f} ms   "
+        f"ratio {t_ours / t_hand:.2f}x  (target <= 1.5x)"
+    )
 
 
 if __name__ == "__main__":

@@ -41,14 +41,14 @@ def test_every_rule_matches_central_differences(op: Op, arity: int, data: st.Dat
     point = {f"x{k}": data.draw(st.floats(*op.domain[k])) for k in range(arity)}
     if op.kink is not None:  # stay away from the points where it is not differentiable
         xs = list(point.values())
-        assume(not any(np.isclose(xs[0], v, atol=1e-3) for v in ([0.0] if arity == 1 else
-                                                                  [xs[1]])))
+        assume(not any(np.isclose(xs[0], v, atol=1e-3) for v in ([0.0] if arity == 1 else [xs[1]])))
     g = op_graph(op, arity)
     for mode in ("reverse", "forward"):
         r = g.grad(point, mode=mode)
         for name in point:
-            assert float(r.gradient[name]) == pytest.approx(central(g, point, name),
-                                                            rel=1e-5, abs=1e-6), (mode, name)
+            assert float(r.gradient[name]) == pytest.approx(
+                central(g, point, name), rel=1e-5, abs=1e-6
+            ), (mode, name)
 
 
 @pytest.mark.parametrize(("op", "arity"), CASES, ids=[f"{o.name}/{k}" for o, k in CASES])
@@ -86,8 +86,13 @@ def test_shared_node_accumulates() -> None:
 def test_step_counts_match_the_passes_that_ran() -> None:
     g = parse("x*y + z")
     rev = g.grad(x=1, y=2, z=3)
-    assert (rev.steps.nodes, rev.steps.inputs, rev.steps.forward, rev.steps.backward,
-            rev.steps.forward_mode) == (2, 3, 2, 5, 6)
+    assert (
+        rev.steps.nodes,
+        rev.steps.inputs,
+        rev.steps.forward,
+        rev.steps.backward,
+        rev.steps.forward_mode,
+    ) == (2, 3, 2, 5, 6)
     assert "forward_mode" not in rev.steps.counted
     fwd = g.grad(x=1, y=2, z=3, mode="forward")
     assert fwd.steps.forward_mode == 6 and "forward_mode" in fwd.steps.counted
@@ -163,17 +168,25 @@ def expressions(names: list[str]) -> st.SearchStrategy[str]:
         lambda inner: st.one_of(
             st.tuples(st.sampled_from(SAFE_UNARY), inner).map(lambda t: f"{t[0]}({t[1]})"),
             st.tuples(inner, st.sampled_from(SAFE_BINARY), inner).map(
-                lambda t: f"({t[0]} {t[1]} {t[2]})"),
-            st.tuples(inner, inner).map(lambda t: f"{t[0]} {t[1]}" if not t[1][0].isdigit()
-                                        and not t[1].startswith("-") else f"{t[0]}*{t[1]}"),
+                lambda t: f"({t[0]} {t[1]} {t[2]})"
+            ),
+            st.tuples(inner, inner).map(
+                lambda t: (
+                    f"{t[0]} {t[1]}"
+                    if not t[1][0].isdigit() and not t[1].startswith("-")
+                    else f"{t[0]}*{t[1]}"
+                )
+            ),
         ),
         max_leaves=12,
     )
 
 
 @settings(max_examples=150, deadline=None)
-@given(expr=expressions(["x", "y", "z"]),
-       point=st.fixed_dictionaries({k: st.floats(-1.5, 1.5) for k in "xyz"}))
+@given(
+    expr=expressions(["x", "y", "z"]),
+    point=st.fixed_dictionaries({k: st.floats(-1.5, 1.5) for k in "xyz"}),
+)
 def test_forward_mode_equals_reverse_mode(expr: str, point: dict[str, float]) -> None:
     g = parse(expr)
     point = {k: v for k, v in point.items() if k in g.input_names}
@@ -185,8 +198,7 @@ def test_forward_mode_equals_reverse_mode(expr: str, point: dict[str, float]) ->
     assume(all(np.isfinite(float(v)) for v in rev.gradient.values()))
     fwd = g.grad(point, mode="forward")
     for k in rev.gradient:
-        assert float(fwd.gradient[k]) == pytest.approx(float(rev.gradient[k]), rel=1e-9,
-                                                       abs=1e-12)
+        assert float(fwd.gradient[k]) == pytest.approx(float(rev.gradient[k]), rel=1e-9, abs=1e-12)
     assert fwd.steps.forward_mode == g.n_ops * len(rev.gradient)
     # Reverse mode against central differences too, where the function is tame.
     for k in rev.gradient:

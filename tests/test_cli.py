@@ -24,9 +24,9 @@ def test_main_command_json(cli) -> None:
     assert data["point"] == {"x": 1.0, "y": 2.0, "z": 3.0}
     assert data["value"] == 5.0
     assert data["gradient"] == {"x": 2.0, "y": 1.0, "z": 1.0}
-    assert {k: data["steps"][k] for k in ("nodes", "inputs", "forward", "backward",
-                                          "forward_mode")} == {
-        "nodes": 2, "inputs": 3, "forward": 2, "backward": 5, "forward_mode": 6}
+    assert {
+        k: data["steps"][k] for k in ("nodes", "inputs", "forward", "backward", "forward_mode")
+    } == {"nodes": 2, "inputs": 3, "forward": 2, "backward": 5, "forward_mode": 6}
 
 
 def test_main_command_table(cli) -> None:
@@ -40,11 +40,20 @@ def test_seed_lecture_table_and_explain(cli) -> None:
     spec = str(EXAMPLES / "seed_lecture.cg")
     r = cli("graph", "@" + spec)
     assert r.code == 0
-    rows = {line.split()[0]: line.split() for line in r.out.splitlines()
-            if line.split() and line.split()[0] in {"u", "v", "J", "a", "b", "c"}}
+    rows = {
+        line.split()[0]: line.split()
+        for line in r.out.splitlines()
+        if line.split() and line.split()[0] in {"u", "v", "J", "a", "b", "c"}
+    }
     # node, op, inputs..., value, local derivatives..., adjoint
-    expected = {"u": ("6", "3"), "v": ("11", "3"), "J": ("33", "1"), "a": ("5", "3"),
-                "b": ("3", "6"), "c": ("2", "9")}
+    expected = {
+        "u": ("6", "3"),
+        "v": ("11", "3"),
+        "J": ("33", "1"),
+        "a": ("5", "3"),
+        "b": ("3", "6"),
+        "c": ("2", "9"),
+    }
     for name, (value, adjoint) in expected.items():
         assert value in rows[name] and rows[name][-1] == adjoint, rows[name]
     e = cli("grad", "@" + spec, "--explain")
@@ -64,8 +73,9 @@ def test_several_points_one_row_each(cli) -> None:
     rows = list(csv.DictReader(io.StringIO(r.out)))
     assert [float(row["value"]) for row in rows] == [2.0, 9.0]
     assert [float(row["grad.x"]) for row in rows] == [4.0, 6.0]
-    j = json.loads(cli("eval", "x^2 y", "--at", "x=1,y=2", "--at", "x=3,y=1",
-                       "--format", "json").out)
+    j = json.loads(
+        cli("eval", "x^2 y", "--at", "x=1,y=2", "--at", "x=3,y=1", "--format", "json").out
+    )
     assert j["points"] == {"x": [1.0, 3.0], "y": [2.0, 1.0]} and j["value"] == [2.0, 9.0]
 
 
@@ -76,7 +86,8 @@ def test_points_csv(cli, tmp_path: Path) -> None:
     lines = r.out.strip().split("\n")
     assert lines[0] == "x\ty\tvalue"
     assert [float(line.split("\t")[2]) for line in lines[1:]] == pytest.approx(
-        [2.0, 2 * math.pi, -3.0])
+        [2.0, 2 * math.pi, -3.0]
+    )
     bad = tmp_path / "bad.csv"
     bad.write_text("x,y\n1,2,3\n")
     r = cli("eval", "x*y", "--points", str(bad))
@@ -84,8 +95,12 @@ def test_points_csv(cli, tmp_path: Path) -> None:
 
 
 def test_stdin_and_file(cli, tmp_path: Path) -> None:
-    assert json.loads(cli("eval", "-", "--at", "x=2", "--format", "json",
-                          stdin="y = x^2\n").out)["value"] == 4.0
+    assert (
+        json.loads(cli("eval", "-", "--at", "x=2", "--format", "json", stdin="y = x^2\n").out)[
+            "value"
+        ]
+        == 4.0
+    )
     r = cli("eval", "@" + str(tmp_path / "missing.cg"))
     assert r.code == 2 and r.err.startswith("error: cannot read")
 
@@ -137,8 +152,7 @@ def test_errors_one_line_with_exit_code(cli, args, code, message) -> None:
     assert "Traceback" not in r.err
     # One line, or, for an error at a place in the text, that line with a caret under it.
     lines = r.err.rstrip("\n").split("\n")
-    assert len(lines) == 1 or (len(lines) == 3 and "column" in lines[0]
-                               and lines[2].strip() == "^")
+    assert len(lines) == 1 or (len(lines) == 3 and "column" in lines[0] and lines[2].strip() == "^")
 
 
 def test_warning_keeps_json_valid(cli) -> None:
@@ -160,8 +174,14 @@ def test_graph_formats(cli) -> None:
     data = json.loads(cli("graph", spec, "--format", "json").out)
     assert [n["name"] for n in data["nodes"]] == ["x", "y", "z", "q", "f"]
     q = data["nodes"][3]
-    assert q == {"name": "q", "op": "add", "inputs": ["x", "y"], "value": 3.0,
-                 "local": {"x": 1.0, "y": 1.0}, "adjoint": -4.0}
+    assert q == {
+        "name": "q",
+        "op": "add",
+        "inputs": ["x", "y"],
+        "value": 3.0,
+        "local": {"x": 1.0, "y": 1.0},
+        "adjoint": -4.0,
+    }
     dot = cli("graph", spec, "--format", "dot").out
     assert dot.startswith("digraph cgdiff {") and dot.count("->") == 4
     mermaid = cli("graph", spec, "--format", "mermaid").out
@@ -212,11 +232,20 @@ def test_internal_errors_exit_70(cli, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_no_color_and_real_process() -> None:
     env = dict(os.environ, NO_COLOR="1")
-    p = subprocess.run([sys.executable, "-m", "cgdiff", "grad", "x*y+z", "--at",
-                        "x=1,y=2,z=3"], capture_output=True, text=True, env=env, check=False)
+    p = subprocess.run(
+        [sys.executable, "-m", "cgdiff", "grad", "x*y+z", "--at", "x=1,y=2,z=3"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
     assert p.returncode == 0 and "\x1b[" not in p.stdout
-    p = subprocess.run([sys.executable, "-m", "cgdiff", "eval", "log(0-x)", "--at", "x=1"],
-                       capture_output=True, text=True, check=False)
+    p = subprocess.run(
+        [sys.executable, "-m", "cgdiff", "eval", "log(0-x)", "--at", "x=1"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert p.returncode == 3 and p.stderr.startswith("error:") and p.stdout == ""
 
 
@@ -224,7 +253,10 @@ def test_every_example_runs(cli) -> None:
     examples = sorted(EXAMPLES.glob("*.cg"))
     assert len(examples) >= 5
     for path in examples:
-        for args in (["grad", f"@{path}", "--format", "json"], ["graph", f"@{path}"],
-                     ["grad", f"@{path}", "--explain"]):
+        for args in (
+            ["grad", f"@{path}", "--format", "json"],
+            ["graph", f"@{path}"],
+            ["grad", f"@{path}", "--explain"],
+        ):
             r = cli(*args)
             assert r.code == 0, (path, args, r.err)

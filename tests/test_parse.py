@@ -58,15 +58,18 @@ PRECEDENCE = [
 
 
 @pytest.mark.parametrize(("text", "point", "expected"), PRECEDENCE)
-def test_precedence_and_implicit_multiplication(text: str, point: dict[str, float],
-                                                expected: float) -> None:
+def test_precedence_and_implicit_multiplication(
+    text: str, point: dict[str, float], expected: float
+) -> None:
     assert value(text, **point) == pytest.approx(expected, rel=1e-12)
 
 
 def test_every_listed_function_parses_and_evaluates() -> None:
-    listed = ("sin cos tan sec csc cot asin acos atan atan2 sinh cosh tanh asinh acosh atanh "
-              "exp log ln log2 log10 sqrt cbrt abs sign sigmoid relu softplus pow min max "
-              "hypot").split()
+    listed = (
+        "sin cos tan sec csc cot asin acos atan atan2 sinh cosh tanh asinh acosh atanh "
+        "exp log ln log2 log10 sqrt cbrt abs sign sigmoid relu softplus pow min max "
+        "hypot"
+    ).split()
     from cgdiff.ops import FUNCTIONS, OPS
 
     for name in listed:
@@ -82,8 +85,10 @@ def test_constant_folding_counts_no_steps() -> None:
 
 
 def test_spec_names_defaults_and_output() -> None:
-    g = parse("# a spec\nx = -2; y = 2   # inputs\nw = 2; b = 8\nc = w*x\na = c + b\n"
-              "d = a - y\nJ = d^2/2\n")
+    g = parse(
+        "# a spec\nx = -2; y = 2   # inputs\nw = 2; b = 8\nc = w*x\na = c + b\n"
+        "d = a - y\nJ = d^2/2\n"
+    )
     assert g.output_name == "J"
     assert g.input_names == ["x", "y", "w", "b"]
     assert g.defaults() == {"x": -2.0, "y": 2.0, "w": 2.0, "b": 8.0}
@@ -175,7 +180,11 @@ def test_undefined_constant_expression_exits_3() -> None:
 
 def test_points_and_values() -> None:
     assert parse_point("x=1,y=-2, t = pi/4, u=atan2(1, 1)") == {
-        "x": 1.0, "y": -2.0, "t": math.pi / 4, "u": math.pi / 4}
+        "x": 1.0,
+        "y": -2.0,
+        "t": math.pi / 4,
+        "u": math.pi / 4,
+    }
     assert parse_value("sqrt(2)") == pytest.approx(math.sqrt(2))
     with pytest.raises(InputError, match="constant"):
         parse_point("e=3")

@@ -15,11 +15,11 @@ from typing import Any
 import numpy as np
 
 from .errors import Diagnostic, InputError
-from .evaluate import Evaluation, bind_point, describe_point, evaluate, forward
+from .evaluate import Evaluation, describe_point, evaluate, forward
 from .graph import Graph, GraphBuilder
 from .ops import NUMERIC, Builder, suggest
 
-__all__ = ["Steps", "Gradient", "grad", "backward", "derivative_graph", "MODES"]
+__all__ = ["MODES", "Gradient", "Steps", "backward", "derivative_graph", "grad"]
 
 MODES = ("reverse", "forward", "numeric")
 
@@ -48,8 +48,11 @@ class Steps:
 
     def as_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
-            "nodes": self.nodes, "inputs": self.inputs, "forward": self.forward,
-            "backward": self.backward, "forward_mode": self.forward_mode,
+            "nodes": self.nodes,
+            "inputs": self.inputs,
+            "forward": self.forward,
+            "backward": self.backward,
+            "forward_mode": self.forward_mode,
         }
         if self.numeric is not None:
             d["numeric"] = self.numeric
@@ -92,13 +95,19 @@ def _wrt_ids(graph: Graph, wrt: Iterable[str] | None) -> list[int]:
     for name in wrt:
         if name not in graph.input_names:
             if name in graph.by_name:
-                raise InputError(f"'{name}' is computed, not an input; derivatives are taken "
-                                 "with respect to inputs")
+                raise InputError(
+                    f"'{name}' is computed, not an input; derivatives are taken "
+                    "with respect to inputs"
+                )
             close = suggest(name, graph.input_names, cutoff=0.6)
-            hint = f"did you mean '{close}'?" if close else \
-                f"the inputs are: {', '.join(graph.input_names) or 'none'}"
-            raise InputError(f"cannot differentiate with respect to '{name}': not an input",
-                             hint=hint)
+            hint = (
+                f"did you mean '{close}'?"
+                if close
+                else f"the inputs are: {', '.join(graph.input_names) or 'none'}"
+            )
+            raise InputError(
+                f"cannot differentiate with respect to '{name}': not an input", hint=hint
+            )
         i = graph.by_name[name]
         if i not in ids:
             ids.append(i)
@@ -127,7 +136,8 @@ def backward(
     # NB: one- and two-input ops, nearly all of them, take unrolled paths: this loop is the
     # cost of backprop, and list building and zip() per node would double it.  A node gets
     # an adjoint only through an input flagged in ``needs``, so ``needs`` is not checked here.
-    for steps, (i, rule, k, a0, a1, args) in enumerate(graph.reverse_plan(), 1):
+    # the loop's own count is the step count
+    for steps, (i, rule, k, a0, a1, args) in enumerate(graph.reverse_plan(), 1):  # noqa: B007
         g = adj[i]
         if g is None:
             continue
@@ -183,8 +193,12 @@ def _kinks(graph: Graph, values: Sequence[Any], bound: Mapping[int, Any]) -> lis
     return found
 
 
-def _nonfinite(graph: Graph, ev: Evaluation, local: Sequence[Sequence[Any] | None] | None,
-               bound: Mapping[int, Any]) -> list[Diagnostic]:
+def _nonfinite(
+    graph: Graph,
+    ev: Evaluation,
+    local: Sequence[Sequence[Any] | None] | None,
+    bound: Mapping[int, Any],
+) -> list[Diagnostic]:
     """Name the nodes whose local derivative is infinite or undefined though their value is
     not (``sqrt`` at 0), after a gradient came out non-finite."""
     from .printing import node_formula
@@ -205,11 +219,13 @@ def _nonfinite(graph: Graph, ev: Evaluation, local: Sequence[Sequence[Any] | Non
             what = "inf" if np.all(np.isinf(bad[~np.isfinite(bad)])) else "nan"
             index = int(np.argmax(~np.isfinite(bad))) if bad.ndim else None
             where = describe_point(graph, bound, index)
-            found.append(Diagnostic(
-                n.label,
-                f"the derivative of {node_formula(graph, i)} with respect to "
-                f"{graph.nodes[a].label} is {what} at {where}; the result reports {what}",
-            ))
+            found.append(
+                Diagnostic(
+                    n.label,
+                    f"the derivative of {node_formula(graph, i)} with respect to "
+                    f"{graph.nodes[a].label} is {what} at {where}; the result reports {what}",
+                )
+            )
     return found
 
 
@@ -244,8 +260,13 @@ def grad(
     n, p = graph.n_ops, len(ids)
     steps = Steps(n, p, ev.forward_steps, n + p, n * p, counted=("forward",))
     zero = _zero(ev.value)
-    result = Gradient(ev, [graph.nodes[i].label for i in ids] if wrt is not None
-                      else list(graph.input_names), {}, steps, mode)
+    result = Gradient(
+        ev,
+        [graph.nodes[i].label for i in ids] if wrt is not None else list(graph.input_names),
+        {},
+        steps,
+        mode,
+    )
     with np.errstate(all="ignore"):
         if mode == "forward":
             tangents, counted = _forward_mode(graph, ev.values, ids)
@@ -254,8 +275,9 @@ def grad(
             steps.counted = ("forward", "forward_mode")
         else:
             needs = graph.variable()
-            adj, local, counted = backward(graph, ev.values, NUMERIC, _seed(ev.value), needs,
-                                           record=record)
+            adj, local, counted = backward(
+                graph, ev.values, NUMERIC, _seed(ev.value), needs, record=record
+            )
             gradient = {}
             for i, name in zip(ids, result.wrt):
                 counted += 1  # reading out each input's adjoint is the "+ p" of n + p
@@ -290,8 +312,9 @@ def _forward_mode(graph: Graph, values: Sequence[Any], ids: Sequence[int]) -> tu
             if all(t is None for t in ts):
                 continue
             assert n.op is not None
-            ps = n.op.partials(NUMERIC, [values[a] for a in n.args], values[i],
-                               [t is not None for t in ts])
+            ps = n.op.partials(
+                NUMERIC, [values[a] for a in n.args], values[i], [t is not None for t in ts]
+            )
             acc = None
             for p, t in zip(ps, ts):
                 if t is not None:
@@ -302,7 +325,9 @@ def _forward_mode(graph: Graph, values: Sequence[Any], ids: Sequence[int]) -> tu
     return result, steps
 
 
-def _central(graph: Graph, bound: Mapping[int, Any], ids: Sequence[int]) -> tuple[dict[str, Any], int]:
+def _central(
+    graph: Graph, bound: Mapping[int, Any], ids: Sequence[int]
+) -> tuple[dict[str, Any], int]:
     """Central differences, h = cbrt(machine epsilon) * max(1, |x|): two passes per input."""
     steps = 0
     estimate = {}
@@ -347,6 +372,6 @@ def derivative_graph(graph: Graph, wrt: str, *, simplify: bool = True) -> Graph:
     adj, _, _ = backward(graph, mapping, b, b.one, depends_on(graph, w))
     out = adj[w] if adj[w] is not None else b.zero
     name = f"d{graph.output_name}_d{wrt}"
-    return b.finish(out, source=graph.source, inputs=[mapping[i] for i in graph.inputs],
-                    output_name=name)
-
+    return b.finish(
+        out, source=graph.source, inputs=[mapping[i] for i in graph.inputs], output_name=name
+    )

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 
 __all__ = [
     "CgdiffError",
-    "InputError",
-    "UndefinedError",
-    "InternalError",
     "Diagnostic",
+    "InputError",
+    "InternalError",
+    "UndefinedError",
     "caret",
 ]
 

@@ -18,7 +18,7 @@ from .errors import Diagnostic, InputError, UndefinedError
 from .graph import Graph, format_number
 from .ops import apply_checked, suggest
 
-__all__ = ["Evaluation", "bind_point", "stack_points", "forward", "evaluate"]
+__all__ = ["Evaluation", "bind_point", "evaluate", "forward", "stack_points"]
 
 
 @dataclass
@@ -101,12 +101,15 @@ def bind_point(graph: Graph, point: Mapping[str, Any]) -> tuple[dict[int, Any], 
             missing.append(name)
             continue
         if value.ndim > 1:
-            raise InputError(f"the value of '{name}' has shape {value.shape}; "
-                             "give one number per point")
+            raise InputError(
+                f"the value of '{name}' has shape {value.shape}; give one number per point"
+            )
         if value.ndim == 1:
             if batch is not None and len(value) != batch:
-                raise InputError(f"'{name}' has {len(value)} values but an earlier input has "
-                                 f"{batch}: every input needs one value per point")
+                raise InputError(
+                    f"'{name}' has {len(value)} values but an earlier input has "
+                    f"{batch}: every input needs one value per point"
+                )
             batch = len(value)
         if not np.all(np.isfinite(value)):
             raise InputError(f"the value of '{name}' is not finite")
@@ -114,8 +117,12 @@ def bind_point(graph: Graph, point: Mapping[str, Any]) -> tuple[dict[int, Any], 
     if missing:
         names = ", ".join(f"'{m}'" for m in missing)
         close = [suggest(m, list(graph.by_name), cutoff=0.75) for m in missing]
-        hint = "; ".join(f"is '{m}' a misspelling of '{c}'?" for m, c in zip(missing, close)
-                         if c and c != m) or None
+        hint = (
+            "; ".join(
+                f"is '{m}' a misspelling of '{c}'?" for m, c in zip(missing, close) if c and c != m
+            )
+            or None
+        )
         raise InputError(f"no value for input {names}; give it with --at", hint=hint)
     for i, value in bound.items():
         if batch is not None:
@@ -135,8 +142,9 @@ class _Flag:
         self.hit = True
 
 
-def forward(graph: Graph, bound: Mapping[int, Any], *, strict: bool = True
-            ) -> tuple[list[Any], int]:
+def forward(
+    graph: Graph, bound: Mapping[int, Any], *, strict: bool = True
+) -> tuple[list[Any], int]:
     """Values of every node, and the steps taken (one per op node).
 
     With ``strict=False`` nothing is diagnosed: an undefined or overflowing value stays in
@@ -191,10 +199,16 @@ def _diagnose(graph: Graph, values: list[Any], bound: Mapping[int, Any]) -> None
         at = describe_point(graph, bound, index)
         where = f" (point {index + 1})" if index is not None else ""
         if problem == "undefined":
-            raise UndefinedError(f"{n.label} = {node_formula(graph, i)} is undefined at "
-                                 f"{at}{where}")
-        warned.append(Diagnostic(n.label, f"{node_formula(graph, i)} overflows to "
-                                          f"{float(np.asarray(v).flat[0])} at {at}{where}"))
+            raise UndefinedError(
+                f"{n.label} = {node_formula(graph, i)} is undefined at {at}{where}"
+            )
+        warned.append(
+            Diagnostic(
+                n.label,
+                f"{node_formula(graph, i)} overflows to "
+                f"{float(np.asarray(v).flat[0])} at {at}{where}",
+            )
+        )
 
 
 def evaluate(graph: Graph, point: Mapping[str, Any]) -> Evaluation:

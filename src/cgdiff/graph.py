@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from .ad import Gradient
     from .evaluate import Evaluation
 
-__all__ = ["Node", "Graph", "GraphBuilder", "format_number"]
+__all__ = ["Graph", "GraphBuilder", "Node", "format_number"]
 
 
 def format_number(value: float) -> str:
@@ -44,7 +44,7 @@ class Node:
     '2'
     """
 
-    __slots__ = ("id", "kind", "op", "args", "name", "value", "line", "symbol")
+    __slots__ = ("args", "id", "kind", "line", "name", "op", "symbol", "value")
 
     def __init__(
         self,
@@ -153,7 +153,7 @@ class Graph:
         """The op nodes, last first, as ``(id, rule, n_args, arg0, arg1, args)`` rows;
         ``n_args`` is 0 for a one-input op whose rule is its one-value ``unary`` form."""
         if self._reverse is None:
-            rows = []
+            rows: list[tuple[int, Any, int, int, int, tuple[int, ...]]] = []
             for i in reversed(self.op_ids):
                 n = self.nodes[i]
                 assert n.op is not None
@@ -161,8 +161,7 @@ class Graph:
                 if len(a) == 1 and n.op.unary is not None:
                     rows.append((i, n.op.unary, 0, a[0], -1, a))
                 else:
-                    rows.append((i, n.op.partials, len(a), a[0], a[1] if len(a) > 1 else -1,
-                                 a))
+                    rows.append((i, n.op.partials, len(a), a[0], a[1] if len(a) > 1 else -1, a))
             self._reverse = rows
         return self._reverse
 
@@ -175,8 +174,7 @@ class Graph:
     def kinked(self) -> list[int]:
         """The op nodes whose op has a point where it is not differentiable."""
         if self._kinked is None:
-            self._kinked = [i for i in self.op_ids
-                            if self.nodes[i].op.kink is not None]  # type: ignore[union-attr]
+            self._kinked = [i for i in self.op_ids if self.nodes[i].op.kink is not None]  # type: ignore[union-attr]
         return self._kinked
 
     def node(self, name: str) -> Node:
@@ -345,8 +343,9 @@ class GraphBuilder:
         lo, hi = op.arity
         if not lo <= len(args) <= hi:
             want = str(lo) if lo == hi else f"{lo} or {hi}"
-            raise InputError(f"{name} takes {want} argument{'s' if hi > 1 else ''}, "
-                             f"not {len(args)}", line=line)
+            raise InputError(
+                f"{name} takes {want} argument{'s' if hi > 1 else ''}, not {len(args)}", line=line
+            )
         nodes = self.nodes
         if self.fold and all(nodes[a].kind == "const" for a in args):
             return self._fold(op, args, line)
@@ -371,8 +370,11 @@ class GraphBuilder:
     # -- internals ---------------------------------------------------------------------
     def _append(self, kind: str, op: Op | None, args: tuple[int, ...], **kw: Any) -> int:
         i = len(self.nodes)
-        self.nodes.append(Node(i, kind, op, args, kw.get("name"), kw.get("value"),
-                               kw.get("line"), kw.get("symbol")))
+        self.nodes.append(
+            Node(
+                i, kind, op, args, kw.get("name"), kw.get("value"), kw.get("line"), kw.get("symbol")
+            )
+        )
         return i
 
     def _fold(self, op: Op, args: tuple[int, ...], line: int | None) -> int:
@@ -380,8 +382,11 @@ class GraphBuilder:
         out, problem = apply_checked(op, values)
         if problem == "undefined":
             shown = [self.nodes[a].label for a in args]
-            text = (f" {op.symbol} ".join(shown) if op.symbol and len(shown) == 2
-                    else f"{op.name}({', '.join(shown)})")
+            text = (
+                f" {op.symbol} ".join(shown)
+                if op.symbol and len(shown) == 2
+                else f"{op.name}({', '.join(shown)})"
+            )
             raise UndefinedError(f"{text} is undefined", line=line)
         if problem == "overflow":
             self.diagnostics.append(Diagnostic(None, f"{op.name} overflows to {out}"))
@@ -437,8 +442,9 @@ class GraphBuilder:
         """Copy ``graph`` (pruned to what ``output`` needs) into this builder; finish it."""
         mapping = self.copy_nodes(graph)
         out = graph.output if output is None else output
-        return self.finish(mapping[out], source=graph.source,
-                           inputs=[mapping[i] for i in graph.inputs])
+        return self.finish(
+            mapping[out], source=graph.source, inputs=[mapping[i] for i in graph.inputs]
+        )
 
     def copy_nodes(self, graph: Graph) -> list[int]:
         """Append every node of ``graph``; return the new id of each old one."""
@@ -451,8 +457,11 @@ class GraphBuilder:
             else:
                 assert n.op is not None
                 new = self.op(n.op.name, *(mapping[a] for a in n.args), line=n.line)
-                if n.name is not None and self.nodes[new].name is None \
-                        and self.nodes[new].kind == "op":
+                if (
+                    n.name is not None
+                    and self.nodes[new].name is None
+                    and self.nodes[new].kind == "op"
+                ):
                     self.nodes[new].name = n.name
             mapping.append(new)
         return mapping
@@ -478,8 +487,9 @@ class GraphBuilder:
         for i in input_ids:
             keep[i] = True
         # NB: an input that is itself the output (the expression ``x``) keeps its name.
-        if output_name is not None and (nodes[output].kind == "input"
-                                        or nodes[output].name is not None):
+        if output_name is not None and (
+            nodes[output].kind == "input" or nodes[output].name is not None
+        ):
             output_name = None
         new_id: dict[int, int] = {}
         out_nodes: list[Node] = []
@@ -500,8 +510,18 @@ class GraphBuilder:
                 while f"t{counter}" in taken:
                     counter += 1
                 name = f"t{counter}"
-            out_nodes.append(Node(j, n.kind, n.op, tuple(new_id[a] for a in n.args),
-                                  name, n.value, n.line, n.symbol))
+            out_nodes.append(
+                Node(
+                    j,
+                    n.kind,
+                    n.op,
+                    tuple(new_id[a] for a in n.args),
+                    name,
+                    n.value,
+                    n.line,
+                    n.symbol,
+                )
+            )
         seen: set[int] = set()
         ins = []
         for i in input_ids:

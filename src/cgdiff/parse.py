@@ -44,16 +44,31 @@ class _Spec:
     def check_bare(self) -> None:
         """Only the last statement may be an expression without a name."""
         if self.bare is not None:
-            raise InputError(f"statement {self.bare + 1} is an expression without a name; "
-                             "only the last statement may be one (write name = expression)")
+            raise InputError(
+                f"statement {self.bare + 1} is an expression without a name; "
+                "only the last statement may be one (write name = expression)"
+            )
 
     def fail(self, message: str, tok: Token | None, hint: str | None = None) -> InputError:
         if tok is None or tok.line is None:
             return InputError(message, hint=hint)
         line = self.lines[tok.line - 1] if tok.line <= len(self.lines) else ""
         text = f"{message}; {hint}" if hint else message
-        return InputError(f"{text} (line {tok.line}, column {tok.column})", line=tok.line,
-                          column=tok.column, source_line=line)
+        return InputError(
+            f"{text} (line {tok.line}, column {tok.column})",
+            line=tok.line,
+            column=tok.column,
+            source_line=line,
+        )
+
+
+def _binary(name: str) -> Any:
+    """The rule callback of a binary operator: one node of op ``name``."""
+
+    def rule(self: _Build, c: list[int]) -> int:
+        return self.s.b.op(name, c[0], c[1])
+
+    return rule
 
 
 class _Build(Transformer):  # type: ignore[type-arg]
@@ -96,15 +111,10 @@ class _Build(Transformer):  # type: ignore[type-arg]
         lo, hi = op.arity
         if not lo <= len(args) <= hi:
             want = str(lo) if lo == hi else f"{lo} or {hi}"
-            raise self.s.fail(f"{tok} takes {want} argument{'s' if hi > 1 else ''}, "
-                              f"not {len(args)}", tok)
+            raise self.s.fail(
+                f"{tok} takes {want} argument{'s' if hi > 1 else ''}, not {len(args)}", tok
+            )
         return self.s.b.op(op.name, *args, line=tok.line)
-
-    def _binary(name: str) -> Any:  # noqa: N805 - a helper that makes methods
-        def rule(self: _Build, c: list[int]) -> int:
-            return self.s.b.op(name, c[0], c[1])
-
-        return rule
 
     add = _binary("add")
     sub = _binary("sub")
@@ -128,11 +138,13 @@ class _Build(Transformer):  # type: ignore[type-arg]
         if name in FUNCTIONS:
             raise s.fail(f"'{name}' is a function and cannot be assigned", tok)
         if name in s.assigned:
-            raise s.fail(f"'{name}' is assigned twice, on line {s.assigned[name][1]} and "
-                         f"line {line}", tok)
+            raise s.fail(
+                f"'{name}' is assigned twice, on line {s.assigned[name][1]} and line {line}", tok
+            )
         if name in s.free:
-            raise s.fail(f"'{name}' is used on line {s.free[name][1]} before line {line} "
-                         f"assigns it", tok)
+            raise s.fail(
+                f"'{name}' is used on line {s.free[name][1]} before line {line} assigns it", tok
+            )
         b = s.b
         n = b.nodes[node]
         if n.kind == "const":
@@ -184,9 +196,14 @@ def _parser() -> Lark:
     global _PARSER
     if _PARSER is None:
         grammar = _grammar_text()
-        _PARSER = Lark(grammar, parser="lalr", transformer=_BUILD,
-                       lexer_callbacks={"CALLEE": _callee}, maybe_placeholders=False,
-                       cache=_cache_file())
+        _PARSER = Lark(
+            grammar,
+            parser="lalr",
+            transformer=_BUILD,
+            lexer_callbacks={"CALLEE": _callee},
+            maybe_placeholders=False,
+            cache=_cache_file(),
+        )
     return _PARSER
 
 
@@ -250,8 +267,7 @@ def parse(text: str, output: str | None = None) -> Graph:
             raise InputError("the expression is nested too deeply") from None
         except CgdiffError as exc:
             if exc.line is not None and exc.source_line is None:
-                exc.source_line = spec.lines[exc.line - 1] if exc.line <= len(spec.lines) \
-                    else None
+                exc.source_line = spec.lines[exc.line - 1] if exc.line <= len(spec.lines) else None
                 exc.message += f" (line {exc.line})" if len(spec.lines) > 1 else ""
             raise
         finally:
@@ -281,8 +297,12 @@ def _syntax_error(exc: UnexpectedInput, text: str, spec: _Spec) -> InputError:
         lines = text.rstrip("\n").split("\n")
         line, column = len(lines), len(lines[-1]) + 1
     source_line = spec.lines[line - 1] if line <= len(spec.lines) else ""
-    return InputError(f"unexpected {what} at line {line}, column {column}",
-                      line=line, column=column, source_line=source_line)
+    return InputError(
+        f"unexpected {what} at line {line}, column {column}",
+        line=line,
+        column=column,
+        source_line=source_line,
+    )
 
 
 def parse_value(text: str) -> float:
@@ -295,8 +315,9 @@ def parse_value(text: str) -> float:
     node = g.nodes[g.output]
     if node.kind != "const":
         names = ", ".join(g.input_names) or text
-        raise InputError(f"'{text.strip()}' is not a number or constant expression "
-                         f"(it uses {names})")
+        raise InputError(
+            f"'{text.strip()}' is not a number or constant expression (it uses {names})"
+        )
     return float(node.value)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -21,8 +21,24 @@ from .ops import OPS
 from .printing import node_formula
 
 __all__ = [
-    "fmt_number", "to_jsonable", "dumps", "render_eval", "render_grad", "render_graph",
-    "render_ops", "explain", "steps_text",
+    "delimited",
+    "dumps",
+    "eval_data",
+    "explain",
+    "fmt_number",
+    "grad_data",
+    "node_rows",
+    "ops_data",
+    "render_dot",
+    "render_eval",
+    "render_grad",
+    "render_graph_structure",
+    "render_graph_table",
+    "render_mermaid",
+    "render_ops",
+    "render_tree",
+    "steps_text",
+    "to_jsonable",
 ]
 
 MAX_ROWS = 200  # per-node tables longer than this are cut, with a note
@@ -98,8 +114,12 @@ def eval_data(ev: Evaluation) -> dict[str, Any]:
 
 
 def grad_data(r: Gradient, nodes: bool = False) -> dict[str, Any]:
-    d = {**eval_data(r.evaluation), "gradient": r.gradient, "mode": r.mode,
-         "steps": r.steps.as_dict()}
+    d = {
+        **eval_data(r.evaluation),
+        "gradient": r.gradient,
+        "mode": r.mode,
+        "steps": r.steps.as_dict(),
+    }
     if r.numeric is not None and r.reverse is not None:
         d["numeric"] = r.numeric
         d["difference"] = {k: np.abs(r.numeric[k] - r.reverse[k]) for k in r.numeric}
@@ -110,20 +130,30 @@ def grad_data(r: Gradient, nodes: bool = False) -> dict[str, Any]:
     return d
 
 
-def node_rows(graph: Graph, values: Sequence[Any] | None, adjoints: Sequence[Any] | None,
-              local: Sequence[Any] | None) -> list[dict[str, Any]]:
+def node_rows(
+    graph: Graph,
+    values: Sequence[Any] | None,
+    adjoints: Sequence[Any] | None,
+    local: Sequence[Any] | None,
+) -> list[dict[str, Any]]:
     """One record per non-constant node, in evaluation order."""
     rows = []
     for n in graph.nodes:
         if n.kind == "const":
             continue
-        row: dict[str, Any] = {"name": n.label, "op": n.opname,
-                               "inputs": [graph.nodes[a].label for a in n.args]}
+        row: dict[str, Any] = {
+            "name": n.label,
+            "op": n.opname,
+            "inputs": [graph.nodes[a].label for a in n.args],
+        }
         if values is not None:
             row["value"] = values[n.id]
         if local is not None and local[n.id] is not None:
-            row["local"] = {graph.nodes[a].label: p for a, p in zip(n.args, local[n.id])
-                            if p is not None and graph.nodes[a].kind != "const"}
+            row["local"] = {
+                graph.nodes[a].label: p
+                for a, p in zip(n.args, local[n.id])
+                if p is not None and graph.nodes[a].kind != "const"
+            }
         if adjoints is not None:
             row["adjoint"] = adjoints[n.id] if adjoints[n.id] is not None else 0.0
         rows.append(row)
@@ -132,7 +162,7 @@ def node_rows(graph: Graph, values: Sequence[Any] | None, adjoints: Sequence[Any
 
 def _columns(data: dict[str, Any], r: Gradient | None) -> list[tuple[str, Any]]:
     points = data.get("points", data.get("point", {}))
-    cols = list(points.items()) + [("value", data["value"])]
+    cols = [*points.items(), ("value", data["value"])]
     if r is not None:
         cols += [(f"grad.{k}", v) for k, v in r.gradient.items()]
         if r.numeric is not None:
@@ -175,6 +205,7 @@ def steps_text(s: Steps) -> list[str]:
     forward mode:        6 steps (n × p = 2 × 3), not run: the cost it would take
     reverse vs forward:  forward mode takes 0.86× the steps of reverse mode
     """
+
     def mark(key: str) -> str:
         return "" if key in s.counted else ", not run: the cost it would take"
 
@@ -186,12 +217,16 @@ def steps_text(s: Steps) -> list[str]:
         f"{mark('forward_mode')}",
     ]
     if s.numeric is not None:
-        lines.append(f"central differences: {s.numeric} steps (2 passes per input: "
-                     f"2 × n × p = 2 × {s.nodes} × {s.inputs})")
+        lines.append(
+            f"central differences: {s.numeric} steps (2 passes per input: "
+            f"2 × n × p = 2 × {s.nodes} × {s.inputs})"
+        )
     ratio = s.saving
-    verdict = (f"reverse mode saves {s.forward_mode - s.reverse_total} steps "
-               f"({ratio:.2f}× fewer)" if ratio > 1 else
-               f"forward mode takes {ratio:.2f}× the steps of reverse mode")
+    verdict = (
+        f"reverse mode saves {s.forward_mode - s.reverse_total} steps ({ratio:.2f}× fewer)"
+        if ratio > 1
+        else f"forward mode takes {ratio:.2f}× the steps of reverse mode"
+    )
     lines.append(f"reverse vs forward:  {verdict}")
     return lines
 
@@ -215,8 +250,13 @@ def _table(title: str | None = None, caption: str | None = None) -> Any:
     from rich import box
     from rich.table import Table
 
-    return Table(title=title, caption=caption, box=box.SIMPLE_HEAVY, title_justify="left",
-                 caption_justify="left")
+    return Table(
+        title=title,
+        caption=caption,
+        box=box.SIMPLE_HEAVY,
+        title_justify="left",
+        caption_justify="left",
+    )
 
 
 def _esc(text: str) -> str:
@@ -243,13 +283,17 @@ def _points_table(ev: Evaluation, r: Gradient | None) -> Any:
     for name, _ in cols:
         t.add_column(_esc(name), justify="right")
     for k in range(ev.batch or 1):
-        t.add_row(str(k + 1), *(fmt_number(np.asarray(v)[k] if np.ndim(v) else v)
-                                for _, v in cols))
+        t.add_row(str(k + 1), *(fmt_number(np.asarray(v)[k] if np.ndim(v) else v) for _, v in cols))
     return t
 
 
-def _node_table(graph: Graph, ev: Evaluation, adjoints: Sequence[Any] | None,
-                local: Sequence[Any] | None, title: str) -> Any:
+def _node_table(
+    graph: Graph,
+    ev: Evaluation,
+    adjoints: Sequence[Any] | None,
+    local: Sequence[Any] | None,
+    title: str,
+) -> Any:
     out = graph.output_name
     t = _table(_esc(title))
     t.add_column("node", style="bold")
@@ -263,8 +307,9 @@ def _node_table(graph: Graph, ev: Evaluation, adjoints: Sequence[Any] | None,
     for n in rows:
         shown += 1
         if shown > MAX_ROWS:
-            t.add_row("…", f"{len(rows) - MAX_ROWS} more nodes", "", "", "",
-                      "use --format json for all")
+            t.add_row(
+                "…", f"{len(rows) - MAX_ROWS} more nodes", "", "", "", "use --format json for all"
+            )
             break
         ins = ", ".join(graph.nodes[a].label for a in n.args)
         loc = ""
@@ -272,9 +317,13 @@ def _node_table(graph: Graph, ev: Evaluation, adjoints: Sequence[Any] | None,
             loc = ", ".join(
                 f"∂{n.label}/∂{graph.nodes[a].label} = {fmt_number(p)}"
                 for a, p in zip(n.args, local[n.id])
-                if p is not None and graph.nodes[a].kind != "const")
-        adj = "" if adjoints is None else fmt_number(
-            adjoints[n.id] if adjoints[n.id] is not None else 0.0)
+                if p is not None and graph.nodes[a].kind != "const"
+            )
+        adj = (
+            ""
+            if adjoints is None
+            else fmt_number(adjoints[n.id] if adjoints[n.id] is not None else 0.0)
+        )
         op = n.opname if n.kind == "op" else "input"
         t.add_row(_esc(n.label), op, _esc(ins), fmt_number(ev.values[n.id]), _esc(loc), adj)
     return t
@@ -289,8 +338,15 @@ def render_grad(r: Gradient) -> Any:
     parts: list[Any] = []
     out = r.graph.output_name
     if ev.batch is None:
-        parts.append(_node_table(r.graph, ev, r.adjoints if r.mode != "forward" else None,
-                                 r.local, _title(r.graph, ev)))
+        parts.append(
+            _node_table(
+                r.graph,
+                ev,
+                r.adjoints if r.mode != "forward" else None,
+                r.local,
+                _title(r.graph, ev),
+            )
+        )
         grads = ", ".join(f"∂{out}/∂{k} = {fmt_number(v)}" for k, v in r.gradient.items())
         parts.append(Text(f"value:    {out} = {fmt_number(r.value, 10)}"))
         parts.append(Text(f"gradient: {grads}" if grads else "gradient: (no inputs)"))
@@ -310,8 +366,12 @@ def _numeric_table(r: Gradient) -> Any:
         t.add_column(name, justify="right" if name != "input" else "left")
     for k in r.numeric:
         diff = np.abs(r.numeric[k] - r.reverse[k])
-        t.add_row(_esc(k), fmt_number(r.reverse[k], 10), fmt_number(r.numeric[k], 10),
-                  fmt_number(np.max(diff) if np.ndim(diff) else diff, 3))
+        t.add_row(
+            _esc(k),
+            fmt_number(r.reverse[k], 10),
+            fmt_number(r.numeric[k], 10),
+            fmt_number(np.max(diff) if np.ndim(diff) else diff, 3),
+        )
     return t
 
 
@@ -333,23 +393,30 @@ def render_graph_table(r: Gradient | Evaluation) -> Any:
 
 def render_graph_structure(graph: Graph) -> Any:
     """``cgdiff graph`` with no point to evaluate at: the nodes and their operations."""
-    t = _table(_esc(f"{graph.output_name}: {graph.n_ops} operations, "
-                    f"inputs {', '.join(graph.input_names) or 'none'}"))
+    t = _table(
+        _esc(
+            f"{graph.output_name}: {graph.n_ops} operations, "
+            f"inputs {', '.join(graph.input_names) or 'none'}"
+        )
+    )
     for c in ("node", "op", "inputs", "formula"):
         t.add_column(c)
     for n in graph.nodes:
         if n.kind == "const":
             continue
-        default = f" (default {fmt_number(n.value)})" if n.kind == "input" and \
-            n.value is not None else ""
-        t.add_row(_esc(n.label), n.opname, _esc(", ".join(graph.nodes[a].label
-                                                          for a in n.args)),
-                  _esc(node_formula(graph, n.id) + default))
+        default = (
+            f" (default {fmt_number(n.value)})" if n.kind == "input" and n.value is not None else ""
+        )
+        t.add_row(
+            _esc(n.label),
+            n.opname,
+            _esc(", ".join(graph.nodes[a].label for a in n.args)),
+            _esc(node_formula(graph, n.id) + default),
+        )
     return t
 
 
-def render_tree(graph: Graph, values: Sequence[Any] | None,
-                adjoints: Sequence[Any] | None) -> Any:
+def render_tree(graph: Graph, values: Sequence[Any] | None, adjoints: Sequence[Any] | None) -> Any:
     """The graph as a tree from the output down; a shared node is drawn once."""
     from rich.tree import Tree
 
@@ -389,8 +456,7 @@ def _dot_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
-def render_dot(graph: Graph, values: Sequence[Any] | None,
-               adjoints: Sequence[Any] | None) -> str:
+def render_dot(graph: Graph, values: Sequence[Any] | None, adjoints: Sequence[Any] | None) -> str:
     """Graphviz DOT: one box per node, edges from inputs to the ops that use them.
 
     >>> print(render_dot(__import__("cgdiff").parse("x*y"), None, None))
@@ -408,8 +474,10 @@ def render_dot(graph: Graph, values: Sequence[Any] | None,
     for n in graph.nodes:
         if n.kind == "const":
             continue
-        parts = [n.label if n.kind != "op" else f"{n.label} = {node_formula(graph, n.id)}",
-                 n.opname]
+        parts = [
+            n.label if n.kind != "op" else f"{n.label} = {node_formula(graph, n.id)}",
+            n.opname,
+        ]
         if values is not None:
             parts.append(f"value {fmt_number(values[n.id])}")
         if adjoints is not None and adjoints[n.id] is not None:
@@ -425,8 +493,9 @@ def render_dot(graph: Graph, values: Sequence[Any] | None,
     return "\n".join(lines)
 
 
-def render_mermaid(graph: Graph, values: Sequence[Any] | None,
-                   adjoints: Sequence[Any] | None) -> str:
+def render_mermaid(
+    graph: Graph, values: Sequence[Any] | None, adjoints: Sequence[Any] | None
+) -> str:
     """A Mermaid flowchart of the graph.
 
     >>> print(render_mermaid(__import__("cgdiff").parse("2x"), None, None))
@@ -462,9 +531,16 @@ def ops_data() -> list[dict[str, Any]]:
         if op.name == "pow":
             spelled = "^ ** pow"
         lo, hi = op.arity
-        rows.append({"name": op.name, "spelling": spelled, "aliases": list(op.aliases),
-                     "arity": lo if lo == hi else [lo, hi], "summary": op.summary,
-                     "derivative": op.rule})
+        rows.append(
+            {
+                "name": op.name,
+                "spelling": spelled,
+                "aliases": list(op.aliases),
+                "arity": lo if lo == hi else [lo, hi],
+                "summary": op.summary,
+                "derivative": op.rule,
+            }
+        )
     return rows
 
 
@@ -512,15 +588,19 @@ def explain(r: Gradient) -> str:
         n = g.nodes[i]
         vals = [fmt_number(ev.values[a]) for a in n.args]
         with_values = node_formula(g, i, vals).replace(" * ", " · ")
-        lines.append(f"  {n.label} = {node_formula(g, i)} = {with_values} = "
-                     f"{fmt_number(ev.values[i])}")
+        lines.append(
+            f"  {n.label} = {node_formula(g, i)} = {with_values} = {fmt_number(ev.values[i])}"
+        )
     if adj is None or local is None:
         lines.append("")
         lines.append(f"Forward mode ran {r.steps.forward_mode} steps: one sweep per input.")
     else:
-        lines += ["", f"Backward pass ({r.steps.backward} steps): adjoints ∂{out}/∂node, "
-                      "from the output back, by the chain rule",
-                  f"  ∂{out}/∂{out} = 1"]
+        lines += [
+            "",
+            f"Backward pass ({r.steps.backward} steps): adjoints ∂{out}/∂node, "
+            "from the output back, by the chain rule",
+            f"  ∂{out}/∂{out} = 1",
+        ]
         total: dict[int, Any] = {}
         for i in reversed(g.op_ids):
             n = g.nodes[i]
@@ -532,12 +612,16 @@ def explain(r: Gradient) -> str:
                     continue
                 name = g.nodes[a].label
                 c = adj[i] * p
-                chain = (f"∂{out}/∂{n.label} · ∂{n.label}/∂{name} = "
-                         f"{fmt_number(adj[i])} · {fmt_number(p)}")
+                chain = (
+                    f"∂{out}/∂{n.label} · ∂{n.label}/∂{name} = "
+                    f"{fmt_number(adj[i])} · {fmt_number(p)}"
+                )
                 if a in total:
                     total[a] = total[a] + c
-                    lines.append(f"  ∂{out}/∂{name} += {chain} = {fmt_number(c)}, "
-                                 f"so ∂{out}/∂{name} = {fmt_number(total[a])}")
+                    lines.append(
+                        f"  ∂{out}/∂{name} += {chain} = {fmt_number(c)}, "
+                        f"so ∂{out}/∂{name} = {fmt_number(total[a])}"
+                    )
                 else:
                     total[a] = c
                     lines.append(f"  ∂{out}/∂{name} = {chain} = {fmt_number(c)}")
@@ -545,4 +629,3 @@ def explain(r: Gradient) -> str:
     lines += ["", f"Gradient: {grads}", ""]
     lines += steps_text(r.steps)
     return "\n".join(lines)
-
