@@ -131,8 +131,9 @@ def backward(
     adj: list[Any] = [None] * n_nodes
     adj[graph.output] = seed
     local: list[Sequence[Any] | None] | None = [None] * n_nodes if record else None
-    mul, add, one = b.mul, b.add, b.one
+    mul, add, neg, one = b.mul, b.add, b.neg, b.one
     steps = 0
+    ps: Sequence[Any]
     # NB: one- and two-input ops, nearly all of them, take unrolled paths: this loop is the
     # cost of backprop, and list building and zip() per node would double it.  A node gets
     # an adjoint only through an input flagged in ``needs``, so ``needs`` is not checked here.
@@ -166,6 +167,19 @@ def backward(
                 c = g if p is one else mul(g, p)
                 old = adj[a1]
                 adj[a1] = c if old is None else add(old, c)
+        elif k == 3:  # add, sub: local derivatives +1 or -1, so no rule call, no product
+            s0, s1 = rule
+            ps = (one, one if s1 > 0 else neg(one)) if local is not None else ()
+            if needs[a0]:
+                c = g if s0 > 0 else neg(g)
+                old = adj[a0]
+                adj[a0] = c if old is None else add(old, c)
+            if needs[a1]:
+                old = adj[a1]
+                if s1 > 0:
+                    adj[a1] = g if old is None else add(old, g)
+                else:
+                    adj[a1] = neg(g) if old is None else b.sub(old, g)
         else:  # pragma: no cover - no op of the table has more than two inputs yet
             want = [needs[a] for a in args]
             ps = rule(b, [values[a] for a in args], values[i], want)
@@ -179,7 +193,7 @@ def backward(
     return adj, local, steps
 
 
-def _kinks(graph: Graph, values: Sequence[Any], bound: Mapping[int, Any]) -> list[Diagnostic]:
+def _kinks(graph: Graph, values: Sequence[Any], bound: Sequence[Any]) -> list[Diagnostic]:
     """Warnings for nodes evaluated exactly where they are not differentiable."""
     found = []
     for i in graph.kinked():
@@ -197,7 +211,7 @@ def _nonfinite(
     graph: Graph,
     ev: Evaluation,
     local: Sequence[Sequence[Any] | None] | None,
-    bound: Mapping[int, Any],
+    bound: Sequence[Any],
 ) -> list[Diagnostic]:
     """Name the nodes whose local derivative is infinite or undefined though their value is
     not (``sqrt`` at 0), after a gradient came out non-finite."""
@@ -256,7 +270,6 @@ def grad(
         raise InputError(f"unknown mode '{mode}'; choose one of {', '.join(MODES)}")
     ev = evaluate(graph, point)
     ids = _wrt_ids(graph, wrt)
-    bound = {graph.by_name[k]: v for k, v in ev.point.items()}
     n, p = graph.n_ops, len(ids)
     steps = Steps(n, p, ev.forward_steps, n + p, n * p, counted=("forward",))
     zero = _zero(ev.value)
@@ -287,11 +300,13 @@ def grad(
             result.gradient, result.adjoints, result.local = gradient, adj, local
             if mode == "numeric":
                 result.reverse = gradient
+                bound = {i: ev.values[i] for i in graph.inputs}
                 result.numeric, steps.numeric = _central(graph, bound, ids)
                 steps.counted += ("numeric",)
-    result.diagnostics = list(ev.diagnostics) + _kinks(graph, ev.values, bound)
+    # NB: the values list serves as the point: inputs are looked up by node id.
+    result.diagnostics = list(ev.diagnostics) + _kinks(graph, ev.values, ev.values)
     if result.gradient and not np.all(np.isfinite(np.array(list(result.gradient.values())))):
-        result.diagnostics += _nonfinite(graph, ev, result.local, bound)
+        result.diagnostics += _nonfinite(graph, ev, result.local, ev.values)
     return result
 
 

@@ -168,8 +168,10 @@ def forward(
     return values, steps
 
 
-def describe_point(graph: Graph, bound: Mapping[int, Any], index: int | None) -> str:
-    """``x=1, y=2`` (or the given point of a batch)."""
+def describe_point(
+    graph: Graph, bound: Mapping[int, Any] | Sequence[Any], index: int | None
+) -> str:
+    """``x=1, y=2`` (or the given point of a batch); ``bound`` maps input ids to values."""
     parts = []
     for i in graph.inputs:
         v = bound[i]

@@ -84,6 +84,9 @@ class Op:
     # For one-input ops, the same rule as ``partials`` in the form (builder, x, out) -> the
     # one local derivative: the backward loop calls it without building lists.
     unary: Callable[[Builder, Value, Value], Value] | None = None
+    # For ops whose local derivatives are constants (+1 or -1), those constants: the backward
+    # loop then adds or subtracts the adjoint without calling the rule.
+    linear: tuple[float, ...] | None = None
 
 
 class _Numeric:
@@ -189,7 +192,6 @@ def _table() -> dict[str, Op]:
     # NB: the infix ops use Python's operators, which on numpy values are numpy's own
     # arithmetic (same results, same floating-point flags) at a tenth of a ufunc call's cost
     # on scalars.  Every value cgdiff computes with is a numpy scalar or array.
-    # fmt: off  (one block per op reads as a table; the formatter would spread it out)
     ops: list[Op] = [
         # -- infix operators (aliases equal the grammar's rule names) --------------------
         Op(
@@ -206,6 +208,7 @@ def _table() -> dict[str, Op]:
             assoc="left",
             callable=False,
             args=("x", "y"),
+            linear=(1.0, 1.0),
         ),
         Op(
             "sub",
@@ -221,6 +224,7 @@ def _table() -> dict[str, Op]:
             assoc="left",
             callable=False,
             args=("x", "y"),
+            linear=(1.0, -1.0),
         ),
         Op(
             "mul",
@@ -591,7 +595,6 @@ def _table() -> dict[str, Op]:
             args=("x", "y"),
         ),
     ]
-    # fmt: on
     return {op.name: op for op in ops}
 
 
