@@ -220,6 +220,8 @@ def _nonfinite(
     found = []
     for i in graph.op_ids:
         n = graph.nodes[i]
+        if not np.all(np.isfinite(ev.values[i])):
+            continue  # an overflowing value has its own warning
         ps = local[i] if local is not None else None
         if ps is None:
             assert n.op is not None

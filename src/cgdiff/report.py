@@ -196,6 +196,10 @@ def delimited(ev: Evaluation, r: Gradient | None, sep: str) -> str:
 # -- text for people --------------------------------------------------------------------------
 
 
+def _steps(k: int) -> str:
+    return f"{k} step" if k == 1 else f"{k} steps"
+
+
 def steps_text(s: Steps) -> list[str]:
     """The step counts of SPEC section 4, each marked as counted or as the cost it would take.
 
@@ -210,15 +214,15 @@ def steps_text(s: Steps) -> list[str]:
         return "" if key in s.counted else ", not run: the cost it would take"
 
     lines = [
-        f"forward pass:        {s.forward} steps (n = {s.nodes})",
-        f"reverse mode:        {s.forward} + {s.backward} = {s.reverse_total} steps "
+        f"forward pass:        {_steps(s.forward)} (n = {s.nodes})",
+        f"reverse mode:        {s.forward} + {s.backward} = {_steps(s.reverse_total)} "
         f"(forward n + backward n + p = {s.nodes} + {s.inputs}){mark('backward')}",
-        f"forward mode:        {s.forward_mode} steps (n × p = {s.nodes} × {s.inputs})"
+        f"forward mode:        {_steps(s.forward_mode)} (n × p = {s.nodes} × {s.inputs})"
         f"{mark('forward_mode')}",
     ]
     if s.numeric is not None:
         lines.append(
-            f"central differences: {s.numeric} steps (2 passes per input: "
+            f"central differences: {_steps(s.numeric)} (2 passes per input: "
             f"2 × n × p = 2 × {s.nodes} × {s.inputs})"
         )
     ratio = s.saving
