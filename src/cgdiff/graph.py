@@ -209,7 +209,7 @@ class Graph:
         return b.copy_from(self, target)
 
     # -- passes (the work lives in evaluate and ad) ------------------------------------
-    def eval(self, point: Mapping[str, Any] | None = None, /, **values: Any) -> Evaluation:
+    def evaluate(self, point: Mapping[str, Any] | None = None, /, **values: Any) -> Evaluation:
         """Forward pass at a point given as a mapping or keywords.
 
         >>> from cgdiff import parse
@@ -219,6 +219,8 @@ class Graph:
         from .evaluate import evaluate
 
         return evaluate(self, {**(point or {}), **values})
+
+    eval = evaluate  # the short name, as the command: ``g.eval(x=1)``
 
     def grad(
         self,
