@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .errors import Diagnostic, InputError, UndefinedError
-from .ops import CONSTANTS, OPS, Op, apply_checked
+from .ops import OPS, Op, apply_checked
 
 if TYPE_CHECKING:
     from .ad import Gradient
@@ -535,11 +535,3 @@ class GraphBuilder:
                 ins.append(new_id[i])
         return Graph(out_nodes, new_id[output], ins, source, self.diagnostics)
 
-
-def constant_value(name: str) -> float | None:
-    """The value of a named constant, or None.
-
-    >>> round(constant_value("pi"), 5)
-    3.14159
-    """
-    return CONSTANTS.get(name)

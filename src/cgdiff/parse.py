@@ -37,7 +37,6 @@ class _Spec:
         self.free: dict[str, tuple[int, int, int]] = {}  # name -> (node, line, column)
         self.output: int | None = None
         self.output_named = False
-        self.last_line = 0
         self.statements = 0
         self.bare: int | None = None  # the statement number of an unassigned expression
 
@@ -157,7 +156,6 @@ class _Build(Transformer):  # type: ignore[type-arg]
             n.line = line
         s.assigned[name] = (node, line)
         s.output, s.output_named = node, True
-        s.last_line = line
         s.statements += 1
 
     def expr_stmt(self, c: list[int]) -> None:
