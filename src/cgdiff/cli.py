@@ -348,7 +348,44 @@ def check(
     fmt: Annotated[CheckFormat, typer.Option("--format", "-f")] = CheckFormat.table,
 ) -> None:
     """Check answers: an answer key (TOML), or one expression against --expect."""
-    raise InputError("cgdiff check is not available yet")
+    from . import check_report
+    from .check import check_answers, check_expression, check_key, parse_items
+    from .parse import parse_point
+
+    if expect is not None:
+        if answers is not None:
+            raise InputError("--answers goes with an answer key file, not with --expect")
+        if at is not None and len(at) > 1:
+            raise InputError("cgdiff check takes one point; give --at once")
+        items = [pair for text in expect for pair in parse_items(text)]
+        text, _ = _source(target)
+        point = parse_point(at[0]) if at else None
+        name = target if target.startswith("@") else "(stdin)" if target == "-" else None
+        report = check_expression(text, point, items, name=name)
+    else:
+        if at is not None:
+            raise InputError(
+                "--at goes with an expression and --expect; in an answer key "
+                "each problem gives its point with at = { ... }"
+            )
+        path = Path(target)
+        if not path.exists() and not target.endswith(".toml"):
+            raise InputError(
+                f"'{target}' is not a file; to check an expression give "
+                "--expect ITEMS (e.g. --expect value=5,grad.x=2)"
+            )
+        report = check_key(path) if answers is None else check_answers(path, answers)
+    if fmt is CheckFormat.json:
+        _out(check_report.render_json(report))
+    elif fmt is CheckFormat.junit:
+        _out(check_report.render_junit(report))
+    elif fmt is CheckFormat.gradescope:
+        _out(check_report.render_gradescope(report))
+    else:
+        _show(check_report.render_check(report))
+    if not report.ok:
+        raise typer.Exit(1)
+
 
 
 # -- entry point ----------------------------------------------------------------------------
@@ -360,8 +397,10 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     try:
-        app(args=args, prog_name="cgdiff", standalone_mode=False)
-        code = 0
+        # NB: outside standalone mode click returns the code of a typer.Exit, not raises it
+        # (``check`` exits 1 that way when an answer is wrong).
+        result = app(args=args, prog_name="cgdiff", standalone_mode=False)
+        code = result if isinstance(result, int) else 0
     except CgdiffError as exc:
         if debug:
             import traceback

@@ -1,0 +1,1356 @@
+"""Homework checking (SPEC section 6): answer keys, answers, and the verdict on each one.
+
+This module owns the rules a teacher and a student rely on when cgdiff marks an answer:
+
+- reading a TOML answer key (``tomllib``) into :class:`Problem` records, and saying which
+  file, which TOML key and what is wrong when it cannot;
+- judging one answer for one *item* of a problem (``value``, ``grad.x``, ``node.c``,
+  ``adjoint.c``, ``derivative.x``): numbers within ``rtol``/``atol`` at the problem's point,
+  formula answers by evaluating both sides at random points where both are defined;
+- node-level feedback: the first wrong node in evaluation order (values) or in backward
+  order (adjoints);
+- a class's submissions (a CSV of ``student,problem,item,answer``), scored per student and
+  per item, with malformed rows reported by line.
+
+The truth always comes from the core passes (:func:`cgdiff.parse`, the forward pass of
+:mod:`cgdiff.evaluate` and the reverse sweep of :mod:`cgdiff.ad`); this module adds no
+evaluator of its own.  Answers go through the same grammar as every expression, never
+``eval``.  Nothing here prints or exits: :mod:`cgdiff.check_report` renders the results and
+the CLI picks the exit code.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .ad import backward
+from .errors import CgdiffError, InputError
+from .evaluate import forward
+from .graph import Graph
+from .ops import CONSTANTS, NUMERIC, suggest
+from .parse import parse, parse_value, read_source
+
+__all__ = [
+    "ATOL_FLOOR",
+    "DEFAULT_ATOL",
+    "DEFAULT_RTOL",
+    "DRAW",
+    "MAX_ANSWER",
+    "MAX_DRAWS",
+    "SAMPLES",
+    "SAMPLE_RANGE",
+    "SEED",
+    "AnswerResult",
+    "CheckReport",
+    "CheckResult",
+    "ItemScore",
+    "Key",
+    "Problem",
+    "ProblemResult",
+    "RowError",
+    "Settings",
+    "StudentResult",
+    "check_answers",
+    "check_expression",
+    "check_key",
+    "load_key",
+    "parse_items",
+]
+
+# -- the documented numbers --------------------------------------------------------------------
+
+DEFAULT_RTOL = 1e-6  # relative tolerance when neither the problem nor [defaults] sets one
+DEFAULT_ATOL = 1e-9  # absolute tolerance, likewise
+# NB: values are float64, so a true 0 may come out as 1e-17; no atol goes below this floor.
+ATOL_FLOOR = 1e-12
+SAMPLES = 100  # random points a formula answer must agree at, where both sides are defined
+SAMPLE_RANGE = (-2.0, 2.0)  # each input drawn uniformly from here (WeBWorK's default limits)
+SEED = 0  # the random points are the same on every run
+DRAW = 200  # points drawn in one vectorised pass
+MAX_DRAWS = 10  # draws before the verdict is "too few points where both are defined"
+MAX_ANSWER = 10_000  # characters; a longer answer fails without being parsed
+
+KINDS = ("value", "grad", "node", "adjoint", "derivative")
+# expect.<key> in a TOML key -> item kind (the SPEC's plural spellings, and the CSV's).
+_EXPECT_KEYS = {
+    "value": "value",
+    "grad": "grad",
+    "nodes": "node",
+    "node": "node",
+    "adjoints": "adjoint",
+    "adjoint": "adjoint",
+    "derivative": "derivative",
+}
+_SETTINGS_KEYS = ("rtol", "atol", "samples", "sample_range", "seed")
+_PROBLEM_KEYS = ("name", "expr", "at", "expect", "output", *_SETTINGS_KEYS)
+# An answer that is a plain number, in the grammar's own spelling (no inf, nan or 1_000):
+# read with float() and no parser run, which keeps a class's worth of answers fast.
+_ASSIGNED = re.compile(r"(?:^|[;\n])[ \t]*([^\W\d]\w*)[ \t]*=")
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+# -- settings and problems -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Tolerances and the random-point settings of one problem.
+
+    >>> float(Settings(rtol=1e-3).tolerance(100.0))
+    0.100000001
+    """
+
+    rtol: float = DEFAULT_RTOL
+    atol: float = DEFAULT_ATOL
+    samples: int = SAMPLES
+    sample_range: tuple[float, float] = SAMPLE_RANGE
+    ranges: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    seed: int = SEED
+
+    def tolerance(self, expected: Any) -> Any:
+        """How far an answer may be from ``expected``: ``max(atol, floor) + rtol·|expected|``."""
+        return max(self.atol, ATOL_FLOOR) + self.rtol * np.abs(expected)
+
+    def range_of(self, name: str) -> tuple[float, float]:
+        return self.ranges.get(name, self.sample_range)
+
+    def describe_ranges(self, names: Sequence[str]) -> str:
+        """``[-2, 2]``, or ``x in [0.1, 5], y in [-2, 2]`` when the inputs differ."""
+        spans = [self.range_of(n) for n in names]
+        if len(set(spans)) <= 1:
+            return _span(spans[0] if spans else self.sample_range)
+        return ", ".join(f"{n} in {_span(s)}" for n, s in zip(names, spans, strict=True))
+
+
+def _span(s: tuple[float, float]) -> str:
+    return f"[{_g(s[0])}, {_g(s[1])}]"
+
+
+def _g(x: float, digits: int = 6) -> str:
+    """A number for a message: ``digits`` significant figures, ``inf``/``nan`` spelled out."""
+    x = float(x)
+    if math.isnan(x):
+        return "nan"
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    text = f"{x:.{digits}g}"
+    return "0" if text == "-0" else text
+
+
+def _pair(expected: float, given: float) -> tuple[str, str]:
+    """Both numbers with enough digits that two different values never look the same."""
+    for digits in (6, 9, 12, 17):
+        a, b = _g(expected, digits), _g(given, digits)
+        if a != b or float(expected) == float(given):
+            return a, b
+    return _g(expected, 17), _g(given, 17)
+
+
+@dataclass
+class _Answer:
+    """An answer read through the grammar: a number, a formula graph, or why it is neither."""
+
+    text: str | None  # as written (None for a TOML number)
+    number: float | None = None
+    graph: Graph | None = None
+    error: str | None = None
+    malformed: bool = False  # could not be read at all (syntax, empty, too long)
+
+
+@dataclass
+class _Sample:
+    """One draw of random points and the truth there: every node's value and adjoint."""
+
+    point: dict[str, np.ndarray]
+    values: list[Any]
+    adjoints: list[Any]
+
+
+class Problem:
+    """One problem of a key: a graph, maybe a point, settings, and the answers to check.
+
+    >>> p = Problem("1a", parse("x*y + z"), {"x": 1, "y": 2, "z": 3})
+    >>> p.check("grad.x", 2).passed, p.check("value", "x*y").passed
+    (True, False)
+    """
+
+    def __init__(
+        self,
+        name: str,
+        graph: Graph,
+        at: Mapping[str, float] | None = None,
+        settings: Settings | None = None,
+        expect: Sequence[tuple[str, Any]] = (),
+        path: str = "",
+    ) -> None:
+        self.name = name
+        self.graph = graph
+        self.at = dict(at) if at is not None else None
+        self.settings = settings or Settings()
+        self.expect = list(expect)
+        self.path = path  # "problem[2]" in the key, for messages
+        point = {**graph.defaults(), **(self.at or {})}
+        self.point: dict[str, float] | None = (
+            point if all(n in point for n in graph.input_names) else None
+        )
+        self._truth: tuple[list[Any], list[Any]] | None = None
+        self._truth_error: str | None = None
+        self._notes: list[str] = []
+        self._samples: list[_Sample] = []
+        self._rng: np.random.Generator | None = None
+        self._texts: dict[str, str] = {}
+
+    @property
+    def names(self) -> list[str]:
+        """The names a formula answer may use: the inputs, the names the spec assigns, and
+        the output (not the generated names ``t1, t2, ...`` of unnamed nodes).
+
+        >>> Problem("p", parse("u = x*y; J = sin(u) + 1")).names
+        ['x', 'y', 'u', 'J']
+        """
+        g = self.graph
+        assigned = {m.group(1) for m in _ASSIGNED.finditer(g.source)}
+        return [
+            n.label
+            for n in g.nodes
+            if n.name is not None and (n.kind == "input" or n.name in assigned or n.id == g.output)
+        ]
+
+    # -- items -----------------------------------------------------------------------------
+    def target(self, item: str) -> tuple[str, int]:
+        """The kind of an item and the node it is about; InputError for an unknown item.
+
+        >>> Problem("p", parse("a = 2; c = a*x")).target("adjoint.c")
+        ('adjoint', 2)
+        """
+        g = self.graph
+        kind, dot, name = item.partition(".")
+        if kind == "value" and not dot:
+            return "value", g.output
+        if kind not in KINDS[1:] or not dot or not name:
+            close = suggest(kind, list(KINDS), cutoff=0.6)
+            hint = f"did you mean '{close}'?" if close and close != kind else None
+            raise InputError(
+                f"unknown item '{item}': items are value, grad.NAME, node.NAME, "
+                "adjoint.NAME and derivative.NAME",
+                hint=hint,
+            )
+        if kind in ("grad", "derivative"):
+            if name not in g.input_names:
+                raise InputError(_not_a(name, g.input_names, "an input", item))
+            return kind, g.by_name[name]
+        if name not in g.by_name:
+            raise InputError(_not_a(name, list(g.by_name), "a named node", item))
+        return kind, g.by_name[name]
+
+    def describe(self, item: str) -> str:
+        """How messages name what an item is about: ``the value``, ``∂J/∂c``.
+
+        >>> Problem("p", parse("x^2")).describe("derivative.x")
+        '∂f/∂x'
+        """
+        kind, node = self.target(item)
+        out = self.graph.output_name
+        label = self.graph.nodes[node].label
+        if kind == "value":
+            return f"the value of {out}"
+        if kind == "node":
+            return f"the value of {label}"
+        return f"∂{out}/∂{label}"
+
+    # -- the truth -------------------------------------------------------------------------
+    def _at_point(self) -> tuple[list[Any], list[Any]]:
+        """Every node's value and adjoint at the problem's point (one reverse-mode pass)."""
+        if self._truth is None and self._truth_error is None:
+            try:
+                r = self.graph.grad(self.point or {})
+                adj = r.adjoints or [None] * len(self.graph.nodes)
+                self._truth = (r.values, adj)
+                self._notes = [d.text() for d in r.diagnostics]
+            except CgdiffError as exc:
+                self._truth_error = exc.message
+        if self._truth is None:
+            raise InputError(self._truth_error or "no point")
+        return self._truth
+
+    def _sample(self, k: int) -> _Sample:
+        """The ``k``-th draw of random points, with the truth at each (made once, then kept)."""
+        g = self.graph
+        while len(self._samples) <= k:
+            if self._rng is None:
+                self._rng = np.random.default_rng(self.settings.seed)
+            point: dict[str, np.ndarray] = {}
+            bound: dict[int, Any] = {}
+            for i in g.inputs:
+                name = g.nodes[i].label
+                lo, hi = self.settings.range_of(name)
+                point[name] = bound[i] = self._rng.uniform(lo, hi, DRAW)
+            values, _ = forward(g, bound, strict=False)
+            with np.errstate(all="ignore"):
+                seed = np.ones(DRAW)
+                adj, _, _ = backward(g, values, NUMERIC, seed, g.variable())
+            self._samples.append(_Sample(point, values, adj))
+        return self._samples[k]
+
+    @staticmethod
+    def _pick(kind: str, node: int, values: Sequence[Any], adjoints: Sequence[Any]) -> Any:
+        if kind in ("value", "node"):
+            return values[node]
+        a = adjoints[node]
+        return np.float64(0.0) if a is None else a
+
+    def _truth_text(self, item: str) -> str:
+        """The true answer as a formula, when it is small enough to show; else its name."""
+        if item not in self._texts:
+            kind, node = self.target(item)
+            text: str | None = None
+            from .printing import to_text
+
+            if kind in ("value", "node"):
+                text = _small_text(self.graph, node, to_text)
+            elif self.graph.nodes[node].kind == "input":
+                try:
+                    d = self.graph.derivative(self.graph.nodes[node].label)
+                    text = _small_text(d, d.output, to_text)
+                except CgdiffError:
+                    text = None
+            self._texts[item] = text or self.describe(item)
+        return self._texts[item]
+
+    def _expected(self, item: str, kind: str, node: int) -> Any:
+        """The truth to show beside an answer that could not be read."""
+        if kind != "derivative" and self.point is not None:
+            try:
+                values, adjoints = self._at_point()
+                return float(self._pick(kind, node, values, adjoints))
+            except InputError:
+                return None
+        return self._truth_text(item)
+
+    # -- judging one answer ----------------------------------------------------------------
+    def check(self, item: str, answer: Any) -> CheckResult:
+        """Judge ``answer`` (a number, or text: a number or formula) for ``item``.
+
+        >>> p = Problem("product rule", parse("x^2 sin(x)"))
+        >>> p.check("derivative.x", "x(2 sin(x) + x cos(x))").passed
+        True
+        """
+        kind, node = self.target(item)
+        ans = read_answer(answer, self)
+        given: Any = ans.text if ans.text is not None else ans.number
+        if ans.error is not None:
+            return CheckResult(
+                item,
+                self._expected(item, kind, node),
+                given,
+                False,
+                ans.error,
+                malformed=ans.malformed,
+            )
+        functional = kind == "derivative" or (
+            self.at is None if ans.graph is not None else self.point is None
+        )
+        if functional:
+            return self._check_function(item, kind, node, ans, given)
+        return self._check_at_point(item, kind, node, ans, given)
+
+    def _check_at_point(
+        self, item: str, kind: str, node: int, ans: _Answer, given: Any
+    ) -> CheckResult:
+        try:
+            values, adjoints = self._at_point()
+        except InputError as exc:
+            return CheckResult(item, None, given, False, f"cannot check: {exc.message}")
+        truth = float(self._pick(kind, node, values, adjoints))
+        where = _describe_point(self.point or {})
+        if ans.graph is not None:
+            got = _evaluate(ans.graph, self.graph, values)
+            value = float(np.asarray(got).flat[0])
+            if not math.isfinite(value):
+                return CheckResult(
+                    item,
+                    truth,
+                    given,
+                    False,
+                    f"the answer {ans.text} is undefined at {where} ({_g(value)})",
+                )
+            shown = f"{ans.text} = {_g(value)} at {where}"
+        else:
+            assert ans.number is not None
+            value = ans.number
+            # a constant expression (sqrt(2)/2, or 3..0, which is 3 times .0) shows its value
+            plain = ans.text is None or _NUMBER.fullmatch(ans.text) is not None
+            shown = "" if plain else f"{ans.text} = {_g(value)}"
+        if not math.isfinite(truth):
+            return CheckResult(
+                item,
+                truth,
+                given,
+                False,
+                f"{self.describe(item)} is {_g(truth)} at {where}: no finite answer matches",
+            )
+        tol = float(self.settings.tolerance(truth))
+        off = abs(value - truth)
+        e, g = _pair(truth, value)
+        if off <= tol:
+            msg = f"{shown}; within tolerance" if shown else ""
+            return CheckResult(item, truth, given, True, msg, value=value)
+        msg = f"expected {e}, given {g}"
+        if shown:
+            msg += f" ({shown})"
+        msg += f": off by {_g(off, 3)}, more than the tolerance {_g(tol, 3)}"
+        return CheckResult(item, truth, given, False, msg, value=value)
+
+    def _check_function(
+        self, item: str, kind: str, node: int, ans: _Answer, given: Any
+    ) -> CheckResult:
+        g = self.graph
+        names = g.input_names
+        what = self.describe(item)
+        expected = self._truth_text(item)
+        if not names:  # nothing to vary: the function is its value
+            return self._check_at_point(item, kind, node, ans, given)
+        need = self.settings.samples
+        valid = drawn = 0
+        for k in range(MAX_DRAWS):
+            s = self._sample(k)
+            truth = np.broadcast_to(self._pick(kind, node, s.values, s.adjoints), (DRAW,))
+            if ans.graph is not None:
+                got = np.broadcast_to(_evaluate(ans.graph, g, s.values), (DRAW,))
+            else:
+                got = np.full(DRAW, ans.number)
+            with np.errstate(all="ignore"):
+                ok = np.isfinite(truth) & np.isfinite(got)
+                bad = ok & (np.abs(got - truth) > self.settings.tolerance(truth))
+            drawn += DRAW
+            if np.any(bad):
+                j = int(np.argmax(bad))
+                point = {n: float(s.point[n][j]) for n in names}
+                t, a = float(truth[j]), float(got[j])
+                e, v = _pair(t, a)
+                msg = (
+                    f"differs at {_describe_point(point)}: {what} is {e} there, "
+                    f"the answer gives {v}"
+                )
+                if ans.graph is None and self.at is None and kind != "derivative":
+                    msg += (
+                        f" (the problem has no point, so answers are compared as "
+                        f"functions of {', '.join(names)})"
+                    )
+                return CheckResult(
+                    item,
+                    expected,
+                    given,
+                    False,
+                    msg,
+                    counterexample={"point": point, "expected": t, "given": a},
+                )
+            valid += int(np.count_nonzero(ok))
+            if valid >= need:
+                return CheckResult(
+                    item,
+                    expected,
+                    given,
+                    True,
+                    f"equal at {valid} random points in {self.settings.describe_ranges(names)}",
+                )
+        where = self.settings.describe_ranges(names)
+        return CheckResult(
+            item,
+            expected,
+            given,
+            False,
+            f"undecided: only {valid} of {drawn} random points in {where} are where both the "
+            f"answer and {what} are defined, and {need} are needed (a key can move the "
+            "points with sample_range)",
+        )
+
+    # -- a whole problem -------------------------------------------------------------------
+    def run(self) -> ProblemResult:
+        """Check every answer the key lists for this problem.
+
+        >>> Problem("1a", parse("x*y"), {"x": 2, "y": 3}, expect=[("value", 6)]).run().passed
+        True
+        """
+        checks = [self.check(item, answer) for item, answer in self.expect]
+        feedback = node_feedback(self, checks)
+        return ProblemResult(self.name, checks, feedback, list(self._notes))
+
+
+def _not_a(name: str, known: Sequence[str], what: str, item: str) -> str:
+    close = suggest(name, list(known), cutoff=0.6)
+    listing = ", ".join(known) or "none"
+    hint = f"did you mean '{close}'?" if close else f"they are: {listing}"
+    return f"'{name}' in '{item}' is not {what} of this problem; {hint}"
+
+
+def _small_text(graph: Graph, node: int, to_text: Any, limit: int = 300) -> str | None:
+    """``to_text`` of a node, unless written out it would be longer than ``limit`` nodes
+    (shared nodes are written once per use, so the text can grow exponentially)."""
+    size = [0] * len(graph.nodes)
+    for n in graph.nodes:  # NB: args precede their node, so one loop sizes every subtree
+        size[n.id] = 1 + sum(size[a] for a in n.args)
+        if size[n.id] > limit:
+            size[n.id] = limit + 1
+    if size[node] > limit:
+        return None
+    text: str = to_text(graph, node)
+    return text
+
+
+def _describe_point(point: Mapping[str, float]) -> str:
+    return ", ".join(f"{k}={_g(v)}" for k, v in point.items()) or "the point"
+
+
+def _evaluate(answer: Graph, problem: Graph, values: Sequence[Any]) -> Any:
+    """The answer's value where the problem's nodes take ``values`` (one point or a draw).
+
+    The answer's names are the problem's inputs and named nodes; undefined points come out
+    as NaN or inf, for the caller to mask."""
+    bound = {i: values[problem.by_name[answer.nodes[i].label]] for i in answer.inputs}
+    out, _ = forward(answer, bound, strict=False)
+    return out[answer.output]
+
+
+def read_answer(answer: Any, problem: Problem | None = None) -> _Answer:
+    """Read an answer through the grammar: a number, a formula, or the reason it is neither.
+
+    >>> read_answer("sqrt(4)").number, read_answer("2x +").error
+    (2.0, 'not a number or formula: unexpected end of input at column 5')
+    """
+    if isinstance(answer, bool) or not isinstance(answer, (int, float, str)):
+        return _Answer(
+            str(answer), error="the answer must be a number or a formula", malformed=True
+        )
+    if not isinstance(answer, str):
+        x = float(answer)
+        if not math.isfinite(x):
+            return _Answer(None, x, error=f"the answer {_g(x)} is not a finite number")
+        return _Answer(None, x)
+    text = answer.strip()
+    if not text:
+        return _Answer(answer, error="empty answer", malformed=True)
+    if len(text) > MAX_ANSWER:
+        shown = text[:40] + "…"
+        return _Answer(
+            shown,
+            error=f"the answer is too long ({len(text)} characters; at most {MAX_ANSWER})",
+            malformed=True,
+        )
+    if _NUMBER.fullmatch(text):
+        x = float(text)
+        if not math.isfinite(x):
+            return _Answer(text, x, error=f"the answer {text} overflows to {_g(x)}")
+        return _Answer(text, x)
+    if any(c in text for c in "=;\n"):
+        return _Answer(
+            text,
+            error="an answer is one expression, without '=', ';' or line breaks",
+            malformed=True,
+        )
+    try:
+        g = parse(text)
+    except CgdiffError as exc:
+        msg = exc.message.replace(" at line 1, column ", " at column ")
+        msg = re.sub(r" \(line 1, column (\d+)\)$", r" (column \1)", msg)
+        if exc.hint:
+            msg += f"; {exc.hint}"
+        return _Answer(text, error=f"not a number or formula: {msg}", malformed=True)
+    except (RecursionError, MemoryError):
+        return _Answer(text, error="the answer is too deeply nested or too large", malformed=True)
+    out = g.nodes[g.output]
+    if out.kind == "const":
+        x = float(out.value)
+        if not math.isfinite(x):
+            return _Answer(text, x, error=f"the answer {text} overflows to {_g(x)}")
+        return _Answer(text, x)
+    if problem is not None:
+        known = problem.names
+        unknown = [n for n in g.input_names if n not in known]
+        if unknown:
+            name = unknown[0]
+            close = suggest(name, known, cutoff=0.6)
+            inputs = ", ".join(problem.graph.input_names) or "none"
+            hint = f"did you mean '{close}'?" if close else f"the inputs are {inputs}"
+            return _Answer(
+                text, error=f"the answer uses '{name}', which is not a name of this problem; {hint}"
+            )
+    return _Answer(text, graph=g)
+
+
+# -- node-level feedback ---------------------------------------------------------------------
+
+
+def node_feedback(problem: Problem, checks: Sequence[CheckResult]) -> list[str]:
+    """Mark the first wrong node value (in evaluation order) and the first wrong adjoint (in
+    backward order), and the later wrong ones that follow from the student's own earlier
+    answers (a carried error); return a sentence for each, for the student to start from.
+
+    >>> p = Problem("u", parse("a=5; b=3; c=2; u=b*c; v=a+u; J=3v"))
+    >>> cs = [p.check("node.u", 6), p.check("node.v", 12), p.check("node.J", 36)]
+    >>> for sentence in node_feedback(p, cs)[0].split("; "): print(sentence)
+    v is the first wrong node in evaluation order (forward values)
+    J = 36 follows from your earlier answers (a carried error)
+    """
+    out: list[str] = []
+    ids: dict[str, int] = {}
+    for c in checks:
+        try:
+            ids[c.item] = problem.target(c.item)[1]
+        except CgdiffError:
+            continue
+    for kind, order, text in (
+        ("node", 1, "the first wrong node in evaluation order (forward values)"),
+        ("adjoint", -1, "the first wrong adjoint in backward order"),
+    ):
+        mine = [c for c in checks if c.item.startswith(kind + ".") and c.item in ids]
+        wrong = sorted((c for c in mine if not c.passed), key=lambda c: order * ids[c.item])
+        if not wrong:
+            continue
+        first = wrong[0]
+        first.first_wrong = True
+        name = first.item.partition(".")[2]
+        first.message = f"{text}: {first.message}" if first.message else text
+        who = name if kind == "node" else f"the adjoint of {name}"
+        sentence = f"{who} is {text}"
+        given = {ids[c.item]: c.value for c in mine if c.value is not None}
+        carried = []
+        for c in wrong[1:]:
+            if c.value is not None and _carried(problem, kind, ids[c.item], c.value, given):
+                c.message += "; it follows from your earlier answers (a carried error)"
+                carried.append(f"{c.item.partition('.')[2]} = {_g(c.value)}")
+        if carried:
+            sentence += (
+                f"; {', '.join(carried)} follow{'s' if len(carried) == 1 else ''} "
+                "from your earlier answers (a carried error)"
+            )
+        out.append(sentence)
+    return out
+
+
+def _carried(
+    problem: Problem, kind: str, node: int, answer: float, given: Mapping[int, float]
+) -> bool:
+    """Whether a wrong answer for ``node`` is what the student's own earlier answers lead
+    to: the forward pass (a value) or the backward pass (an adjoint) rerun with every node
+    they answered set to their answer, and every other node computed as usual."""
+    try:
+        values, _ = problem._at_point()
+    except InputError:
+        return False
+    g = problem.graph
+    with np.errstate(all="ignore"):
+        if kind == "node":
+            if g.nodes[node].kind != "op":
+                return False
+            redo = list(values)
+            for i in g.inputs:
+                if i in given:
+                    redo[i] = np.float64(given[i])
+            for i in g.op_ids:
+                if i >= node:
+                    n = g.nodes[i]
+                    assert n.op is not None
+                    result = float(n.op.forward(*(redo[a] for a in n.args)))
+                    break
+                if i in given:
+                    redo[i] = np.float64(given[i])
+                else:
+                    n = g.nodes[i]
+                    assert n.op is not None
+                    redo[i] = n.op.forward(*(redo[a] for a in n.args))
+        else:
+            if node == g.output:
+                return False
+            acc = [0.0] * len(g.nodes)
+            acc[g.output] = 1.0
+            for i in reversed(g.op_ids):
+                if i <= node:
+                    break
+                n = g.nodes[i]
+                assert n.op is not None
+                a_i = given[i] if i in given else acc[i]
+                ps = n.op.partials(
+                    NUMERIC, [values[a] for a in n.args], values[i], [True] * len(n.args)
+                )
+                for a, p in zip(n.args, ps, strict=True):
+                    if p is not None:  # NB: a rule may skip an input that needs nothing
+                        acc[a] += a_i * float(p)
+            result = acc[node]
+    tol = problem.settings.tolerance(result)
+    return bool(math.isfinite(result) and abs(answer - result) <= tol)
+
+
+# -- results ----------------------------------------------------------------------------------
+
+
+@dataclass
+class CheckResult:
+    """The verdict on one answer: ``expected`` is the truth (a number, or a formula's text)
+    and ``given`` the answer as written.
+
+    >>> CheckResult("value", 5.0, 5.0, True, "").passed
+    True
+    """
+
+    item: str
+    expected: Any
+    given: Any
+    passed: bool
+    message: str
+    counterexample: dict[str, Any] | None = None
+    first_wrong: bool = False
+    malformed: bool = False
+    value: float | None = None  # the answer's number at the point, for node feedback
+
+
+@dataclass
+class ProblemResult:
+    """Every check of one problem, node-level feedback and warnings from the passes.
+
+    >>> ProblemResult("1a", [CheckResult("value", 1.0, 2.0, False, "")]).passed
+    False
+    """
+
+    name: str
+    checks: list[CheckResult]
+    feedback: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.checks)
+
+
+@dataclass
+class AnswerResult:
+    """One student's answer to one item (or one malformed row): where it came from and
+    the verdict.
+
+    >>> AnswerResult("1a", "value", "5", True, "", line=2).passed
+    True
+    """
+
+    problem: str
+    item: str
+    answer: str | None
+    passed: bool
+    message: str
+    line: int | None = None
+    expected: Any = None
+    counterexample: dict[str, Any] | None = None
+    scored: bool = True  # one of the key's items (False: a row that names none of them)
+    value: float | None = None  # the answer's number at the point, for node feedback
+
+
+@dataclass
+class StudentResult:
+    """A student's answers: one per item of the key, then any rows that name no item.
+
+    >>> StudentResult("ann", [AnswerResult("1a", "value", "5", True, "")]).score
+    1
+    """
+
+    student: str
+    items: list[AnswerResult]
+
+    @property
+    def score(self) -> int:
+        return sum(1 for a in self.items if a.scored and a.passed)
+
+    @property
+    def max_score(self) -> int:
+        return sum(1 for a in self.items if a.scored)
+
+
+@dataclass
+class ItemScore:
+    """How many students got one item of the key right.
+
+    >>> ItemScore("1a", "value", 3, 4).total
+    4
+    """
+
+    problem: str
+    item: str
+    passed: int
+    total: int
+
+
+@dataclass
+class RowError:
+    """A malformed row of the answers CSV.
+
+    >>> RowError(7, "ann", "unknown problem '9'").text()
+    "line 7 (ann): unknown problem '9'"
+    """
+
+    line: int
+    student: str
+    message: str
+
+    def text(self) -> str:
+        who = f" ({self.student})" if self.student else ""
+        return f"line {self.line}{who}: {self.message}"
+
+
+@dataclass
+class CheckReport:
+    """Everything one ``cgdiff check`` found.  ``passed``/``failed`` count problems.
+
+    >>> r = check_expression("x*y+z", {"x": 1, "y": 2, "z": 3}, [("value", "5")])
+    >>> r.passed, r.failed, r.ok
+    (1, 0, True)
+    """
+
+    source: str
+    problems: list[ProblemResult]
+    students: list[StudentResult] | None = None
+    items: list[ItemScore] | None = None
+    malformed: list[RowError] | None = None
+
+    @property
+    def passed(self) -> int:
+        return sum(1 for p in self.problems if p.passed)
+
+    @property
+    def failed(self) -> int:
+        return len(self.problems) - self.passed
+
+    @property
+    def ok(self) -> bool:
+        """True when every check passed (the key's and every student's): exit code 0."""
+        if self.failed:
+            return False
+        if self.students is not None:
+            if any(not a.passed for s in self.students for a in s.items):
+                return False
+        return not self.malformed
+
+
+# -- the answer key ---------------------------------------------------------------------------
+
+
+@dataclass
+class Key:
+    """An answer key read from TOML: its file and its problems.
+
+    >>> Key(Path("key.toml"), []).problems
+    []
+    """
+
+    path: Path
+    problems: list[Problem]
+
+    def problem(self, name: str) -> Problem | None:
+        for p in self.problems:
+            if p.name == name:
+                return p
+        return None
+
+
+class _Where:
+    """Builds the key errors: file, TOML key path, and what is wrong."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def error(self, where: str, what: str) -> InputError:
+        return InputError(f"{self.path}: {where}: {what}" if where else f"{self.path}: {what}")
+
+
+def _unknown_keys(table: Mapping[str, Any], allowed: Sequence[str], where: str, w: _Where) -> None:
+    for k in table:
+        if k not in allowed:
+            close = suggest(k, list(allowed), cutoff=0.6)
+            hint = f"did you mean '{close}'?" if close else f"known keys: {', '.join(allowed)}"
+            raise w.error(f"{where}.{k}" if where else k, f"unknown key '{k}'; {hint}")
+
+
+def _number(v: Any, where: str, w: _Where, *, minimum: float | None = None) -> float:
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise w.error(where, f"must be a number, not {_toml_type(v)}")
+    x = float(v)
+    if not math.isfinite(x) or (minimum is not None and x < minimum):
+        raise w.error(
+            where,
+            f"must be a finite number of at least {minimum:g}"
+            if minimum is not None
+            else "must be a finite number",
+        )
+    return x
+
+
+def _toml_type(v: Any) -> str:
+    names = {
+        bool: "a boolean",
+        str: "a string",
+        list: "an array",
+        dict: "a table",
+        int: "an integer",
+        float: "a float",
+    }
+    return names.get(type(v), f"a {type(v).__name__}")
+
+
+def _span_of(v: Any, where: str, w: _Where) -> tuple[float, float]:
+    if not isinstance(v, list) or len(v) != 2:
+        raise w.error(where, "must be [low, high], two numbers")
+    lo, hi = (_number(x, where, w) for x in v)
+    if not lo < hi:
+        raise w.error(where, f"must be [low, high] with low < high, not [{_g(lo)}, {_g(hi)}]")
+    return lo, hi
+
+
+def _settings(table: Mapping[str, Any], base: Settings, where: str, w: _Where) -> Settings:
+    """Apply the settings keys of ``table`` (a problem, or [defaults]) over ``base``."""
+    s = base
+    pre = f"{where}." if where else ""
+    if "rtol" in table:
+        s = _replace(s, rtol=_number(table["rtol"], pre + "rtol", w, minimum=0.0))
+    if "atol" in table:
+        s = _replace(s, atol=_number(table["atol"], pre + "atol", w, minimum=0.0))
+    if "samples" in table:
+        v = table["samples"]
+        if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= DRAW * MAX_DRAWS // 2:
+            raise w.error(
+                pre + "samples", f"must be a whole number from 1 to {DRAW * MAX_DRAWS // 2}"
+            )
+        s = _replace(s, samples=v)
+    if "seed" in table:
+        v = table["seed"]
+        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+            raise w.error(pre + "seed", "must be a whole number, 0 or more")
+        s = _replace(s, seed=v)
+    if "sample_range" in table:
+        v = table["sample_range"]
+        if isinstance(v, dict):
+            ranges = dict(s.ranges)
+            for name, span in v.items():
+                ranges[name] = _span_of(span, f"{pre}sample_range.{name}", w)
+            s = _replace(s, ranges=ranges)
+        else:
+            s = _replace(s, sample_range=_span_of(v, pre + "sample_range", w), ranges={})
+    return s
+
+
+def _replace(s: Settings, **changes: Any) -> Settings:
+    from dataclasses import replace
+
+    return replace(s, **changes)
+
+
+def load_key(path: str | Path) -> Key:
+    """Read an answer key; an :class:`InputError` (exit 2) names the file, the TOML key path
+    and what is wrong.
+
+    >>> import tempfile, os
+    >>> d = tempfile.mkdtemp(); f = os.path.join(d, "k.toml")
+    >>> _ = open(f, "w").write('[[problem]]\\nexpr = "x^2"\\nexpect.derivative = {x = "2x"}\\n')
+    >>> [p.name for p in load_key(f).problems]
+    ['1']
+    """
+    path = Path(path)
+    w = _Where(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read the answer key '{path}': {exc.strerror or exc}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise w.error("", "not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise w.error("", f"not valid TOML: {exc}") from None
+    _unknown_keys(data, ("defaults", "problem"), "", w)
+    defaults = data.get("defaults", {})
+    if not isinstance(defaults, dict):
+        raise w.error("defaults", f"must be a table ([defaults]), not {_toml_type(defaults)}")
+    _unknown_keys(defaults, _SETTINGS_KEYS, "defaults", w)
+    base = _settings(defaults, Settings(), "defaults", w)
+    tables = data.get("problem")
+    if tables is None:
+        raise w.error("", "no [[problem]] tables: a key lists its problems as [[problem]]")
+    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+        raise w.error("problem", "must be an array of tables, written [[problem]]")
+    problems: list[Problem] = []
+    seen: dict[str, int] = {}
+    for k, table in enumerate(tables, start=1):
+        p = _problem(table, k, base, path.parent, w)
+        if p.name in seen:
+            raise w.error(
+                f"problem[{k}].name", f"'{p.name}' is also the name of problem[{seen[p.name]}]"
+            )
+        seen[p.name] = k
+        problems.append(p)
+    return Key(path, problems)
+
+
+def _problem(table: dict[str, Any], k: int, base: Settings, folder: Path, w: _Where) -> Problem:
+    where = f"problem[{k}]"
+    _unknown_keys(table, _PROBLEM_KEYS, where, w)
+    name = table.get("name", str(k))
+    if not isinstance(name, str) or not name.strip():
+        raise w.error(f"{where}.name", "must be a non-empty string")
+    name = name.strip()
+    if "expr" not in table:
+        raise w.error(where, f"problem '{name}' has no expr (an expression, or \"@file.cg\")")
+    expr = table["expr"]
+    if not isinstance(expr, str):
+        raise w.error(f"{where}.expr", f"must be a string, not {_toml_type(expr)}")
+    output = table.get("output")
+    if output is not None and not isinstance(output, str):
+        raise w.error(f"{where}.output", "must be a node name (a string)")
+    try:
+        graph = parse(read_source(expr, folder), output=output)
+    except CgdiffError as exc:
+        raise w.error(f"{where}.expr", exc.render()) from None
+    at: dict[str, float] | None = None
+    if "at" in table:
+        at = _point(table["at"], graph, f"{where}.at", w)
+    settings = _settings(table, base, where, w)
+    for name_, _ in settings.ranges.items():
+        if name_ not in graph.input_names:
+            raise w.error(
+                f"{where}.sample_range.{name_}", _not_a(name_, graph.input_names, "an input", name_)
+            )
+    expect = table.get("expect")
+    if not isinstance(expect, dict) or not expect:
+        raise w.error(
+            where,
+            f"problem '{name}' has nothing to check: add expect.value, "
+            "expect.grad, expect.nodes, expect.adjoints or expect.derivative",
+        )
+    items: list[tuple[str, Any]] = []
+    paths: list[str] = []  # the TOML key of each item, for messages
+    _unknown_keys(expect, list(_EXPECT_KEYS), f"{where}.expect", w)
+    for key, answers in expect.items():
+        kind = _EXPECT_KEYS[key]
+        if kind == "value":
+            paths.append(f"{where}.expect.value")
+            items.append(("value", _answer_value(answers, paths[-1], w)))
+            continue
+        if not isinstance(answers, dict):
+            raise w.error(
+                f"{where}.expect.{key}",
+                f"must be a table of name = answer, as in {key} = {{ x = 1 }}",
+            )
+        for n, a in answers.items():
+            paths.append(f"{where}.expect.{key}.{n}")
+            items.append((f"{kind}.{n}", _answer_value(a, paths[-1], w)))
+    problem = Problem(name, graph, at, settings, items, where)
+    for (item, _), key_path in zip(items, paths, strict=True):
+        try:
+            problem.target(item)
+        except InputError as exc:
+            raise w.error(key_path, exc.message) from None
+    return problem
+
+
+def _answer_value(v: Any, where: str, w: _Where) -> Any:
+    if isinstance(v, bool) or not isinstance(v, (int, float, str)):
+        raise w.error(where, f"an answer is a number or a formula string, not {_toml_type(v)}")
+    return v
+
+
+def _point(table: Any, graph: Graph, where: str, w: _Where) -> dict[str, float]:
+    if not isinstance(table, dict):
+        raise w.error(where, "must be a table of input = value, as in at = { x = 1, y = 2 }")
+    point: dict[str, float] = {}
+    for name, v in table.items():
+        if name in CONSTANTS:
+            raise w.error(f"{where}.{name}", f"'{name}' is a constant and cannot be given a value")
+        if name not in graph.input_names:
+            raise w.error(f"{where}.{name}", _not_a(name, graph.input_names, "an input", name))
+        if isinstance(v, str):
+            try:
+                point[name] = parse_value(v)
+            except CgdiffError as exc:
+                raise w.error(f"{where}.{name}", exc.message) from None
+        else:
+            point[name] = _number(v, f"{where}.{name}", w)
+        if not math.isfinite(point[name]):
+            raise w.error(f"{where}.{name}", "must be finite")
+    missing = [n for n in graph.input_names if n not in point and n not in graph.defaults()]
+    if missing:
+        raise w.error(where, f"no value for input {', '.join(repr(m) for m in missing)}")
+    return point
+
+
+# -- running checks ---------------------------------------------------------------------------
+
+
+def check_key(key: Key | str | Path) -> CheckReport:
+    """Check every answer a key lists against what cgdiff computes.
+
+    >>> import tempfile, os
+    >>> d = tempfile.mkdtemp(); f = os.path.join(d, "k.toml")
+    >>> _ = open(f, "w").write('[[problem]]\\nexpr = "x*y"\\nat = {x = 2, y = 3}\\n'
+    ...                        'expect.value = 6\\nexpect.grad = {x = 3, y = 3}\\n')
+    >>> r = check_key(f); r.passed, r.failed
+    (0, 1)
+    """
+    if not isinstance(key, Key):
+        key = load_key(key)
+    return CheckReport(str(key.path), [p.run() for p in key.problems])
+
+
+def check_expression(
+    text: str,
+    at: Mapping[str, float] | None,
+    items: Sequence[tuple[str, Any]],
+    *,
+    output: str | None = None,
+    settings: Settings | None = None,
+    name: str | None = None,
+) -> CheckReport:
+    """Check answers for one expression, as ``cgdiff check EXPR --at ... --expect ...`` does.
+
+    >>> r = check_expression("x^2 sin(x)", None, [("derivative.x", "2x sin(x) + x cos(x)")])
+    >>> r.ok, r.problems[0].checks[0].message.startswith("differs at x=")
+    (False, True)
+    """
+    graph = parse(text, output=output)
+    if not items:
+        raise InputError("nothing to check: give --expect ITEMS, e.g. --expect value=5,grad.x=2")
+    if at is not None:
+        for given in at:
+            if given not in graph.input_names:
+                raise InputError(_not_a(given, graph.input_names, "an input", given))
+        missing = [n for n in graph.input_names if n not in at and n not in graph.defaults()]
+        if missing:
+            raise InputError(
+                f"no value for input {', '.join(repr(m) for m in missing)}; give it with --at"
+            )
+    if name is None:
+        name = " ".join(text.split())
+        name = name if len(name) <= 60 else name[:59] + "…"
+    problem = Problem(name, graph, at, settings, items)
+    for item, _ in items:
+        problem.target(item)
+    return CheckReport(name, [problem.run()])
+
+
+def parse_items(text: str) -> list[tuple[str, str]]:
+    """``value=5,grad.x=2`` into (item, answer) pairs; commas inside parentheses stay.
+
+    >>> parse_items("value=5, derivative.x=log(x, 2)")
+    [('value', '5'), ('derivative.x', 'log(x, 2)')]
+    """
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):  # split on commas outside parentheses
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    out = []
+    for part in (p for p in parts if p.strip()):
+        item, eq, answer = part.partition("=")
+        if not eq or not item.strip():
+            raise InputError(
+                f"'{part.strip()}' in --expect is not ITEM=ANSWER "
+                "(e.g. value=5, grad.x=2, derivative.x=2x)"
+            )
+        out.append((item.strip(), answer.strip()))
+    return out
+
+
+# -- a class's answers ------------------------------------------------------------------------
+
+_COLUMNS = ("student", "problem", "item", "answer")
+
+
+def check_answers(key: Key | str | Path, answers: str | Path) -> CheckReport:
+    """Check a class's answers (CSV: ``student,problem,item,answer``) against a key.
+
+    Every student is scored on every item the key lists (one point each; no answer is a
+    wrong answer).  A malformed row (unknown problem or item, empty or unreadable answer,
+    a repeated answer, a short row) is reported by line and counted as wrong for that
+    student; it never stops the run.
+
+    >>> import tempfile, os
+    >>> d = tempfile.mkdtemp(); k = os.path.join(d, "k.toml"); a = os.path.join(d, "a.csv")
+    >>> _ = open(k, "w").write('[[problem]]\\nname = "1"\\nexpr = "x*y"\\nat = {x = 2, y = 3}'
+    ...                        '\\nexpect.value = 6\\n')
+    >>> _ = open(a, "w").write("student,problem,item,answer\\nann,1,value,6\\nbob,1,value,5\\n")
+    >>> [(s.student, s.score, s.max_score) for s in check_answers(k, a).students]
+    [('ann', 1, 1), ('bob', 0, 1)]
+    """
+    if not isinstance(key, Key):
+        key = load_key(key)
+    report = check_key(key)
+    key_items = [(p, item) for p in key.problems for item, _ in p.expect]
+    asked = {(p.name, item) for p, item in key_items}
+    # student -> (problem, item) -> their scored answer; and rows that name no key item
+    given: dict[str, dict[tuple[str, str], AnswerResult]] = {}
+    extra: dict[str, list[AnswerResult]] = {}
+    first_line: dict[tuple[str, str, str], int] = {}
+    errors: list[RowError] = []
+    for row in _read_rows(Path(answers)):
+        if isinstance(row, RowError):
+            errors.append(row)
+            if row.student:
+                given.setdefault(row.student, {})
+                extra.setdefault(row.student, []).append(
+                    AnswerResult("", "", None, False, row.message, row.line, scored=False)
+                )
+            continue
+        line, student, pname, item, answer = row
+        if not student:
+            errors.append(RowError(line, "", "no student name"))
+            continue
+        mine = given.setdefault(student, {})
+        own_extra = extra.setdefault(student, [])
+        problem = key.problem(pname)
+        why: str | None = None
+        if problem is None:
+            close = suggest(pname, [p.name for p in key.problems], cutoff=0.6)
+            why = f"unknown problem '{pname}'" + (f"; did you mean '{close}'?" if close else "")
+        elif (pname, item) not in asked:
+            listed = ", ".join(i for p, i in key_items if p is problem)
+            try:
+                problem.target(item)
+                why = f"item '{item}' is not asked in problem '{pname}'"
+            except InputError as exc:
+                why = exc.message
+            why += f" (the key asks: {listed})"
+        elif (student, pname, item) in first_line:
+            why = (
+                f"a second answer to {pname} {item} (the first, on line "
+                f"{first_line[(student, pname, item)]}, is the one scored)"
+            )
+        if why is not None or problem is None:
+            message = why or "unknown problem"
+            errors.append(RowError(line, student, message))
+            own_extra.append(AnswerResult(pname, item, answer, False, message, line, scored=False))
+            continue
+        first_line[(student, pname, item)] = line
+        result = problem.check(item, answer)
+        if result.malformed:
+            errors.append(RowError(line, student, result.message))
+        mine[(pname, item)] = AnswerResult(
+            pname,
+            item,
+            answer,
+            result.passed,
+            result.message,
+            line,
+            result.expected,
+            result.counterexample,
+            value=result.value,
+        )
+    students = [
+        StudentResult(student, _score_items(key, mine) + extra.get(student, []))
+        for student, mine in given.items()
+    ]
+    scores = [
+        ItemScore(
+            p.name,
+            item,
+            sum(
+                1
+                for s in students
+                for a in s.items
+                if a.scored and a.problem == p.name and a.item == item and a.passed
+            ),
+            len(students),
+        )
+        for p, item in key_items
+    ]
+    errors.sort(key=lambda e: e.line)
+    report.students, report.items, report.malformed = students, scores, errors
+    return report
+
+
+def _score_items(key: Key, mine: Mapping[tuple[str, str], AnswerResult]) -> list[AnswerResult]:
+    """One result per item of the key, in key order (no answer is a wrong answer), with
+    node-level feedback added to the first wrong node and adjoint of each problem."""
+    out: list[AnswerResult] = []
+    for p in key.problems:
+        answered: list[tuple[AnswerResult, CheckResult]] = []
+        for item, _ in p.expect:
+            a = mine.get((p.name, item))
+            if a is None:
+                a = AnswerResult(p.name, item, None, False, "no answer")
+            else:
+                answered.append(
+                    (a, CheckResult(item, a.expected, a.answer, a.passed, a.message, value=a.value))
+                )
+            out.append(a)
+        if node_feedback(p, [c for _, c in answered]):
+            for a, c in answered:
+                a.message = c.message
+    return out
+
+
+def _read_rows(path: Path) -> list[tuple[int, str, str, str, str] | RowError]:
+    """The rows of an answers CSV in file order: (line, student, problem, item, answer), or
+    a :class:`RowError` for a row that cannot be read.  A file that cannot be read at all,
+    or whose first line is not a header naming the four columns, is an InputError (exit 2).
+    """
+    out: list[tuple[int, str, str, str, str] | RowError] = []
+    header: list[str] | None = None
+    cols: list[int] = []
+    limit = csv.field_size_limit()
+    # NB: the default field limit (128 KiB) would lose a row whose answer is huge; such an
+    # answer should fail its one check ("too long") and still name its student.
+    csv.field_size_limit(1 << 27)
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            reader = csv.reader(fh)
+            while True:
+                try:
+                    row = next(reader)
+                except StopIteration:
+                    break
+                except csv.Error as exc:
+                    out.append(RowError(reader.line_num, "", f"unreadable row: {exc}"))
+                    continue
+                line = reader.line_num
+                if header is None:
+                    header = [h.strip().lower() for h in row]
+                    missing = [c for c in _COLUMNS if c not in header]
+                    if missing:
+                        raise InputError(
+                            f"{path}: line {line} must be the header {','.join(_COLUMNS)} "
+                            f"(missing: {', '.join(missing)})"
+                        )
+                    cols = [header.index(c) for c in _COLUMNS]
+                    continue
+                if not any(c.strip() for c in row):
+                    continue
+                if len(row) <= max(cols):
+                    student = row[cols[0]].strip() if cols[0] < len(row) else ""
+                    out.append(
+                        RowError(
+                            line, student, f"{len(row)} fields, but the header has {len(header)}"
+                        )
+                    )
+                    continue
+                s, p, i, a = (row[c] for c in cols)
+                out.append((line, s.strip(), p.strip(), i.strip(), a))
+    except OSError as exc:
+        raise InputError(f"cannot read the answers '{path}': {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not UTF-8 text") from None
+    finally:
+        csv.field_size_limit(limit)
+    if header is None:
+        raise InputError(
+            f"{path}: the answers file is empty; its first line must be the "
+            f"header {','.join(_COLUMNS)}"
+        )
+    return out
