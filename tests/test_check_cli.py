@@ -53,7 +53,7 @@ def test_expect_derivative_formula(cli) -> None:
 def test_expect_several_options_and_spec_file(cli) -> None:
     r = cli(
         "check",
-        f"@{HOMEWORK / 'linear_unit.cg'}",
+        f"@{HOMEWORK.parent / 'linear.cg'}",
         "--expect",
         "node.c=-4,node.a=4",
         "--expect",
