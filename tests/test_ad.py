@@ -226,3 +226,11 @@ def test_output_is_repeatable() -> None:
     first = dumps(grad_data(parse(text).grad(x=0.3, y=0.7, record=True), nodes=True))
     second = dumps(grad_data(parse(text).grad(x=0.3, y=0.7, record=True), nodes=True))
     assert first == second
+
+
+def test_warnings_name_no_constant_and_keep_the_sign() -> None:
+    r = parse("x^0.5").grad(x=0.0)
+    assert r.diagnostics and all("respect to 0.5" not in d.message for d in r.diagnostics)
+    r = parse("acos(x + 1)").grad(x=0.0)
+    assert float(r.gradient["x"]) == -math.inf
+    assert any("is -inf" in d.message for d in r.diagnostics)

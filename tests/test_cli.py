@@ -260,3 +260,97 @@ def test_every_example_runs(cli) -> None:
         ):
             r = cli(*args)
             assert r.code == 0, (path, args, r.err)
+
+
+# -- found by trying it as a new user ------------------------------------------------------
+
+
+def test_expressions_may_start_with_a_minus(cli) -> None:
+    for expr, value in (("-x^2", -9.0), ("-1 + 0x", -1.0), ("-(x)", -3.0)):
+        r = cli("eval", expr, "--at", "x=3", "--format", "json")
+        assert r.code == 0, r.err
+        assert json.loads(r.out)["value"] == value
+    r = cli("eval", "--at", "x=3", "-x^2", "--format", "json")
+    assert json.loads(r.out)["value"] == -9.0
+
+
+def test_no_color_and_debug_anywhere(cli) -> None:
+    assert cli("grad", "x", "--at", "x=1", "--no-color").code == 0
+    assert cli("--no-color", "grad", "x", "--at", "x=1").code == 0
+    r = cli("eval", "log(x)", "--at", "x=-1", "--debug")
+    assert r.code == 3 and "Traceback" in r.err
+
+
+def test_number_next_to_number_is_a_syntax_error(cli) -> None:
+    for expr in ("2 3", "2..3", "1.5.5", "x 2"):
+        r = cli("eval", expr, "--at", "x=1")
+        assert r.code == 2 and "unexpected" in r.err, expr
+
+
+def test_graph_with_a_partial_point_is_an_error(cli) -> None:
+    r = cli("graph", "x*y+z", "--at", "x=1", "--format", "json")
+    assert r.code == 2 and "no value for inputs 'y', 'z'" in r.err
+
+
+def test_explain_with_json_is_an_error(cli) -> None:
+    r = cli("grad", "x*y", "--at", "x=1,y=2", "--explain", "--format", "json")
+    assert r.code == 2 and r.out == ""
+
+
+def test_numeric_mode_next_to_the_edge_of_the_domain(cli) -> None:
+    r = cli("grad", "sqrt(x)", "--at", "x=0", "--mode", "numeric", "--format", "json")
+    assert r.code == 0
+    data = json.loads(r.out)
+    assert data["gradient"]["x"] == "inf" and data["numeric"]["x"] == "nan"
+    assert "step outside the domain" in r.err
+
+
+def test_points_csv_with_a_bom_a_repeated_column_or_no_rows(cli, tmp_path: Path) -> None:
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes("\ufeffx,y\n1,2\n3,4\n".encode())
+    assert json.loads(cli("eval", "x*y", "--points", str(bom), "--format", "json").out)[
+        "value"
+    ] == [2.0, 12.0]
+    twice = tmp_path / "twice.csv"
+    twice.write_text("x,x\n1,2\n")
+    assert "appears twice" in cli("eval", "x", "--points", str(twice)).err
+    empty = tmp_path / "empty.csv"
+    empty.write_text("x,y\n")
+    assert "no points" in cli("eval", "x*y", "--points", str(empty)).err
+
+
+def test_closed_streams_are_not_bugs(tmp_path: Path) -> None:
+    run = [sys.executable, "-m", "cgdiff"]
+    p = subprocess.run(
+        [*run, "eval", "-"], stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False
+    )
+    assert p.returncode == 2  # nothing to read is an empty expression
+    p = subprocess.run(
+        ["bash", "-c", f"{sys.executable} -m cgdiff eval x --at x=1 >&-"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert p.returncode == 2 and "Traceback" not in p.stderr
+    if Path("/dev/full").exists():
+        p = subprocess.run(
+            ["bash", "-c", f"{sys.executable} -m cgdiff eval x --at x=1 --format json > /dev/full"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert p.returncode == 2 and p.stderr.startswith("error: cannot write")
+
+
+def test_bare_command_prints_help(cli) -> None:
+    r = cli()
+    assert r.code == 0 and "Usage" in r.out and r.err == ""
+
+
+def test_deep_tree_is_drawn_whole(cli) -> None:
+    spec = "a0 = x\n" + "\n".join(f"a{i} = a{i - 1} + x" for i in range(1, 40))
+    r = cli("graph", spec, "--at", "x=1", "--format", "tree")
+    assert r.code == 0
+    for i in range(40):
+        assert f"a{i}" in r.out
+    assert all(len(line) < 400 for line in r.out.splitlines())

@@ -231,3 +231,27 @@ def test_public_api_of_spec_section_10() -> None:
     assert float(r.value) == 5.0
     assert float(r.gradient["x"]) == 2.0
     assert r.steps.backward == 5
+
+
+def test_found_by_a_new_user() -> None:
+    # A lone name is a one-statement spec: its output is called f.
+    assert parse("x").output_name == "f" and parse("((x))").output_name == "f"
+    # A spec's own f is kept; the unnamed last expression becomes f1.
+    g = parse("f = x*2; f + 1")
+    assert g.output_name == "f1" and g.node("f").opname == "mul"
+    # Two assignments on one line are told apart by column.
+    with pytest.raises(InputError, match="line 1, column 1 and column 8"):
+        parse("x = 1; x = 2; y = x")
+    with pytest.raises(InputError, match="too large"):
+        parse("1e999")
+    with pytest.raises(TypeError):
+        parse(5)  # type: ignore[arg-type]
+    # The same letter typed two ways is one name.
+    g = parse("caf\u00e9 + cafe\u0301")
+    assert g.input_names == ["caf\u00e9"]
+
+
+def test_wrt_as_a_string() -> None:
+    g = parse("xy*x + y")
+    assert list(g.grad(xy=1, x=2, y=3, wrt="xy").gradient) == ["xy"]
+    assert list(g.grad(xy=1, x=2, y=3, wrt="x, y").gradient) == ["x", "y"]

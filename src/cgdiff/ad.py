@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import Diagnostic, InputError
+from .errors import Diagnostic, InputError, UndefinedError
 from .evaluate import Evaluation, describe_point, evaluate, forward
 from .graph import Graph, GraphBuilder
 from .ops import NUMERIC, Builder, suggest
@@ -88,9 +88,11 @@ class Gradient:
         return self.evaluation.values
 
 
-def _wrt_ids(graph: Graph, wrt: Iterable[str] | None) -> list[int]:
+def _wrt_ids(graph: Graph, wrt: Iterable[str] | str | None) -> list[int]:
     if wrt is None:
         return list(graph.inputs)
+    if isinstance(wrt, str):  # "x,y" as the CLI takes it, not the letters of a name
+        wrt = [w.strip() for w in wrt.split(",") if w.strip()]
     ids = []
     for name in wrt:
         if name not in graph.input_names:
@@ -223,16 +225,18 @@ def _nonfinite(
         if not np.all(np.isfinite(ev.values[i])):
             continue  # an overflowing value has its own warning
         ps = local[i] if local is not None else None
+        variable = [graph.nodes[a].kind != "const" for a in n.args]
         if ps is None:
             assert n.op is not None
             vals = [ev.values[a] for a in n.args]
             with np.errstate(all="ignore"):
-                ps = n.op.partials(NUMERIC, vals, ev.values[i], [True] * len(vals))
-        for a, p in zip(n.args, ps):
-            if p is None or np.all(np.isfinite(p)):
-                continue
+                ps = n.op.partials(NUMERIC, vals, ev.values[i], variable)
+        for a, p, v in zip(n.args, ps, variable):
+            if not v or p is None or np.all(np.isfinite(p)):
+                continue  # no derivative is taken with respect to a constant
             bad = np.asarray(p)
-            what = "inf" if np.all(np.isinf(bad[~np.isfinite(bad)])) else "nan"
+            first = bad.ravel()[int(np.argmax(~np.isfinite(bad.ravel())))]
+            what = "nan" if np.isnan(first) else ("inf" if first > 0 else "-inf")
             index = int(np.argmax(~np.isfinite(bad))) if bad.ndim else None
             where = describe_point(graph, bound, index)
             found.append(
@@ -256,7 +260,7 @@ def _zero(value: Any) -> Any:
 def grad(
     graph: Graph,
     point: Mapping[str, Any],
-    wrt: Iterable[str] | None = None,
+    wrt: Iterable[str] | str | None = None,
     mode: str = "reverse",
     record: bool = False,
 ) -> Gradient:
@@ -275,6 +279,7 @@ def grad(
     n, p = graph.n_ops, len(ids)
     steps = Steps(n, p, ev.forward_steps, n + p, n * p, counted=("forward",))
     zero = _zero(ev.value)
+    numeric_notes: list[Diagnostic] = []
     result = Gradient(
         ev,
         [graph.nodes[i].label for i in ids] if wrt is not None else list(graph.input_names),
@@ -303,10 +308,10 @@ def grad(
             if mode == "numeric":
                 result.reverse = gradient
                 bound = {i: ev.values[i] for i in graph.inputs}
-                result.numeric, steps.numeric = _central(graph, bound, ids)
+                result.numeric, steps.numeric = _central(graph, bound, ids, numeric_notes)
                 steps.counted += ("numeric",)
     # NB: the values list serves as the point: inputs are looked up by node id.
-    result.diagnostics = list(ev.diagnostics) + _kinks(graph, ev.values, ev.values)
+    result.diagnostics = list(ev.diagnostics) + _kinks(graph, ev.values, ev.values) + numeric_notes
     if result.gradient and not np.all(np.isfinite(np.array(list(result.gradient.values())))):
         result.diagnostics += _nonfinite(graph, ev, result.local, ev.values)
     return result
@@ -343,7 +348,7 @@ def _forward_mode(graph: Graph, values: Sequence[Any], ids: Sequence[int]) -> tu
 
 
 def _central(
-    graph: Graph, bound: Mapping[int, Any], ids: Sequence[int]
+    graph: Graph, bound: Mapping[int, Any], ids: Sequence[int], diagnostics: list[Diagnostic]
 ) -> tuple[dict[str, Any], int]:
     """Central differences, h = cbrt(machine epsilon) * max(1, |x|): two passes per input."""
     steps = 0
@@ -353,8 +358,22 @@ def _central(
         h = np.cbrt(np.finfo(float).eps) * np.maximum(1.0, np.abs(x))
         plus, minus = dict(bound), dict(bound)
         plus[w], minus[w] = x + h, x - h
-        vp, sp = forward(graph, plus)
-        vm, sm = forward(graph, minus)
+        try:
+            vp, sp = forward(graph, plus)
+            vm, sm = forward(graph, minus)
+        except UndefinedError as exc:
+            # x ± h left the domain (sqrt at 0): no estimate, and say why.
+            diagnostics.append(
+                Diagnostic(
+                    None,
+                    f"central differences for {graph.nodes[w].label}"
+                    f" step outside the domain ({exc.message}); "
+                    "the estimate is nan",
+                )
+            )
+            estimate[graph.nodes[w].label] = np.full_like(np.asarray(x, dtype=float), np.nan)
+            steps += 2 * graph.n_ops
+            continue
         steps += sp + sm
         estimate[graph.nodes[w].label] = (vp[graph.output] - vm[graph.output]) / (2 * h)
     return estimate, steps

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import os
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -30,15 +30,20 @@ app = typer.Typer(
 
 _state: dict[str, Any] = {"color": True, "debug": False}
 
+# An expression may start with '-' ("-x^2", "-1"): an unknown option is then read as the
+# EXPR argument.  That is why no option has a one-letter form that an expression could
+# start with.
+_EXPR = {"ignore_unknown_options": True}
 
-class EvalFormat(str, Enum):
+
+class EvalFormat(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
     tsv = "tsv"
 
 
-class GraphFormat(str, Enum):
+class GraphFormat(StrEnum):
     table = "table"
     tree = "tree"
     json = "json"
@@ -46,47 +51,64 @@ class GraphFormat(str, Enum):
     mermaid = "mermaid"
 
 
-class Mode(str, Enum):
+class Mode(StrEnum):
     reverse = "reverse"
     forward = "forward"
     numeric = "numeric"
 
 
-class OpsFormat(str, Enum):
+class OpsFormat(StrEnum):
     table = "table"
     json = "json"
 
 
-class DiffFormat(str, Enum):
+class DiffFormat(StrEnum):
     text = "text"
     latex = "latex"
     json = "json"
 
 
-class HessianFormat(str, Enum):
+class HessianFormat(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
 
 
-class CheckFormat(str, Enum):
+class CheckFormat(StrEnum):
     table = "table"
     json = "json"
     junit = "junit"
     gradescope = "gradescope"
 
 
-ExprArg = Annotated[str, typer.Argument(
-    metavar="EXPR", help="Expression or spec text; '-' reads stdin, '@path' reads a file.")]
-AtOpt = Annotated[list[str] | None, typer.Option(
-    "--at", "-a", metavar="POINT",
-    help="name=value,name=value; give it several times for several points.")]
-PointsOpt = Annotated[Path | None, typer.Option(
-    "--points", metavar="CSV", help="A CSV file: a header row of names, a row per point.")]
-OutputOpt = Annotated[str | None, typer.Option(
-    "--output", "-o", metavar="NAME", help="The spec's node to use as output.")]
-WrtOpt = Annotated[str | None, typer.Option(
-    "--wrt", metavar="NAMES", help="Comma-separated inputs to differentiate for.")]
+ExprArg = Annotated[
+    str,
+    typer.Argument(
+        metavar="EXPR", help="Expression or spec text; '-' reads stdin, '@path' reads a file."
+    ),
+]
+AtOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--at",
+        metavar="POINT",
+        help="name=value,name=value; give it several times for several points.",
+    ),
+]
+PointsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--points", metavar="CSV", help="A CSV file: a header row of names, a row per point."
+    ),
+]
+OutputOpt = Annotated[
+    str | None,
+    typer.Option("--output", metavar="NAME", help="The spec's node to use as output."),
+]
+WrtOpt = Annotated[
+    str | None,
+    typer.Option("--wrt", metavar="NAMES", help="Comma-separated inputs to differentiate for."),
+]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Seed for random numbers.")]
 
 
@@ -98,14 +120,18 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _main(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Show the version and exit.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
     no_color: Annotated[bool, typer.Option("--no-color", help="Never use colour.")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
 ) -> None:
     """Differentiate expressions and small model specs through their computation graph."""
-    _state["color"] = not no_color and "NO_COLOR" not in os.environ
-    _state["debug"] = debug
+    # NB: main() takes --no-color and --debug off the command line wherever they stand, so
+    # these two options document them here; NO_COLOR is honoured too.
 
 
 # -- helpers --------------------------------------------------------------------------------
@@ -114,7 +140,12 @@ def _main(
 def _source(expr: str) -> tuple[str, Path | None]:
     """The text an EXPR argument stands for, and the folder files in it are relative to."""
     if expr == "-":
-        return sys.stdin.read(), Path.cwd()
+        if sys.stdin is None or sys.stdin.closed:
+            raise InputError("standard input is closed; nothing to read for '-'")
+        try:
+            return sys.stdin.read(), Path.cwd()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"cannot read standard input: {exc}") from None
     if expr.startswith("@"):
         from .parse import read_source
 
@@ -137,23 +168,32 @@ def _points(graph: Any, at: list[str] | None, points: Path | None) -> dict[str, 
     rows = [parse_point(a) for a in at or []]
     if points is not None:
         try:
-            with open(points, newline="", encoding="utf-8") as fh:
+            # NB: utf-8-sig drops the BOM that spreadsheet programs write.
+            with open(points, newline="", encoding="utf-8-sig") as fh:
                 reader = csv.reader(fh)
                 header = [h.strip() for h in next(reader, [])]
                 if not header:
                     raise InputError(f"{points}: the CSV has no header row of names")
+                twice = sorted({h for h in header if header.count(h) > 1})
+                if twice:
+                    raise InputError(f"{points}: the column {twice[0]!r} appears twice")
+                before = len(rows)
                 for k, row in enumerate(reader, start=2):
                     if not any(c.strip() for c in row):
                         continue
                     if len(row) != len(header):
-                        raise InputError(f"{points}, line {k}: {len(row)} values for "
-                                         f"{len(header)} names")
+                        raise InputError(
+                            f"{points}, line {k}: {len(row)} values for {len(header)} names"
+                        )
                     try:
                         rows.append({h: parse_value(c) for h, c in zip(header, row)})
                     except CgdiffError as exc:
                         raise InputError(f"{points}, line {k}: {exc.message}") from None
-        except OSError as exc:
-            raise InputError(f"cannot read '{points}': {exc.strerror}") from None
+                if len(rows) == before:
+                    raise InputError(f"{points}: no points, only a header row")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise InputError(f"cannot read '{points}': {reason}") from None
     if not rows:
         return {}
     if len(rows) == 1:
@@ -174,8 +214,15 @@ def _console(stderr: bool = False) -> Any:
     from rich.console import Console
 
     tty = (sys.stderr if stderr else sys.stdout).isatty()
-    return Console(stderr=stderr, no_color=not _state["color"], highlight=False,
-                   width=None if tty else 120, emoji=False)
+    plain = not _state["color"]
+    return Console(
+        stderr=stderr,
+        no_color=plain,
+        color_system=None if plain else "auto",  # --no-color: no bold or italics either
+        highlight=False,
+        width=None if tty else 120,
+        emoji=False,
+    )
 
 
 def _show(renderable: Any) -> None:
@@ -198,13 +245,13 @@ def _warn(diagnostics: Any) -> None:
 # -- commands -------------------------------------------------------------------------------
 
 
-@app.command("eval")
+@app.command("eval", context_settings=_EXPR)
 def eval_(
     expr: ExprArg,
     at: AtOpt = None,
     points: PointsOpt = None,
     output: OutputOpt = None,
-    fmt: Annotated[EvalFormat, typer.Option("--format", "-f")] = EvalFormat.table,
+    fmt: Annotated[EvalFormat, typer.Option("--format")] = EvalFormat.table,
     seed: SeedOpt = 0,
 ) -> None:
     """Evaluate the expression (the forward pass) at one or more points."""
@@ -221,26 +268,32 @@ def eval_(
         _show(report.render_eval(ev))
 
 
-@app.command()
+@app.command(context_settings=_EXPR)
 def grad(
     expr: ExprArg,
     at: AtOpt = None,
     points: PointsOpt = None,
     wrt: WrtOpt = None,
-    mode: Annotated[Mode, typer.Option("--mode", "-m", help="How to differentiate.")]
-    = Mode.reverse,
-    explain: Annotated[bool, typer.Option(
-        "--explain", help="Narrate the forward pass and each chain-rule step.")] = False,
+    mode: Annotated[Mode, typer.Option("--mode", help="How to differentiate.")] = Mode.reverse,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Narrate the forward pass and each chain-rule step.")
+    ] = False,
     output: OutputOpt = None,
-    fmt: Annotated[EvalFormat, typer.Option("--format", "-f")] = EvalFormat.table,
+    fmt: Annotated[EvalFormat, typer.Option("--format")] = EvalFormat.table,
     seed: SeedOpt = 0,
 ) -> None:
     """Value and gradient, with the per-node table and the step counts of each mode."""
     from . import report
 
+    if explain and fmt is not EvalFormat.table:
+        raise InputError("--explain prints a narrative; it cannot be combined with --format")
     graph = _graph(expr, output)
-    r = graph.grad(_points(graph, at, points), wrt=_wrt(wrt), mode=mode.value,
-                   record=fmt is EvalFormat.table or explain)
+    r = graph.grad(
+        _points(graph, at, points),
+        wrt=_wrt(wrt),
+        mode=mode.value,
+        record=fmt is EvalFormat.table or explain,
+    )
     _warn(r.diagnostics)
     if explain:
         if r.evaluation.batch is not None:
@@ -254,26 +307,29 @@ def grad(
         _show(report.render_grad(r))
 
 
-@app.command()
+@app.command(context_settings=_EXPR)
 def graph(
     expr: ExprArg,
     at: AtOpt = None,
     wrt: WrtOpt = None,
     output: OutputOpt = None,
-    fmt: Annotated[GraphFormat, typer.Option("--format", "-f")] = GraphFormat.table,
+    fmt: Annotated[GraphFormat, typer.Option("--format")] = GraphFormat.table,
     seed: SeedOpt = 0,
 ) -> None:
     """The computation graph node by node: operation, inputs, value, local derivatives and
-    adjoint.  Without values for every input it shows the structure alone."""
+    adjoint.  Without --at (and inputs without defaults) it shows the structure alone."""
     from . import report
 
     g = _graph(expr, output)
     point = _points(g, at, None)
-    if isinstance(next(iter(point.values()), 0.0), (list, tuple)) or \
-            any(getattr(v, "ndim", 0) for v in point.values()):
+    if isinstance(next(iter(point.values()), 0.0), (list, tuple)) or any(
+        getattr(v, "ndim", 0) for v in point.values()
+    ):
         raise InputError("cgdiff graph shows one point; give a single --at")
     free = [n for n in g.input_names if n not in point and n not in g.defaults()]
-    r = None if free else g.grad(point, wrt=_wrt(wrt), record=True)
+    # With no --at, a graph of free inputs is shown as structure; with --at, every input
+    # needs its value (a missing one is an error, as for eval and grad).
+    r = None if free and not at else g.grad(point, wrt=_wrt(wrt), record=True)
     if r is not None:
         _warn(r.diagnostics)
     values = r.values if r else None
@@ -290,7 +346,7 @@ def graph(
     elif fmt is GraphFormat.mermaid:
         _out(report.render_mermaid(g, values, adjoints))
     elif fmt is GraphFormat.tree:
-        _show(report.render_tree(g, values, adjoints))
+        _out(report.render_tree(g, values, adjoints))
     elif r is None:
         _show(report.render_graph_structure(g))
     else:
@@ -298,7 +354,7 @@ def graph(
 
 
 @app.command()
-def ops(fmt: Annotated[OpsFormat, typer.Option("--format", "-f")] = OpsFormat.table) -> None:
+def ops(fmt: Annotated[OpsFormat, typer.Option("--format")] = OpsFormat.table) -> None:
     """Every operator and function, with a summary and its derivative rule."""
     from . import report
 
@@ -308,44 +364,74 @@ def ops(fmt: Annotated[OpsFormat, typer.Option("--format", "-f")] = OpsFormat.ta
         _show(report.render_ops())
 
 
-@app.command()
+@app.command(context_settings=_EXPR)
 def diff(
     expr: ExprArg,
     wrt: WrtOpt = None,
-    order: Annotated[int, typer.Option("--order", "-k", min=1, help="Differentiate K times.")]
-    = 1,
-    keep_nodes: Annotated[bool, typer.Option(
-        "--keep-nodes", help="Print a spec that reuses the named nodes.")] = False,
+    order: Annotated[int, typer.Option("--order", min=1, help="Differentiate K times.")] = 1,
+    keep_nodes: Annotated[
+        bool, typer.Option("--keep-nodes", help="Print a spec that reuses the named nodes.")
+    ] = False,
     output: OutputOpt = None,
-    fmt: Annotated[DiffFormat, typer.Option("--format", "-f")] = DiffFormat.text,
+    fmt: Annotated[DiffFormat, typer.Option("--format")] = DiffFormat.text,
 ) -> None:
     """The derivative as an expression (simplified) that cgdiff can read back."""
-    raise InputError("cgdiff diff is not available yet")
+    from . import symbolic, symbolic_report
+
+    graph = _graph(expr, output)
+    r = symbolic.differentiate(graph, _wrt(wrt), order, keep_nodes=keep_nodes)
+    if fmt is DiffFormat.json:
+        from .report import dumps
+
+        _out(dumps(symbolic_report.diff_data(r)))
+    elif fmt is DiffFormat.latex:
+        _out(symbolic_report.diff_latex(r))
+    else:
+        _out(symbolic_report.diff_text(r))
 
 
-@app.command()
+@app.command(context_settings=_EXPR)
 def hessian(
     expr: ExprArg,
     at: AtOpt = None,
     wrt: WrtOpt = None,
     output: OutputOpt = None,
-    fmt: Annotated[HessianFormat, typer.Option("--format", "-f")] = HessianFormat.table,
+    fmt: Annotated[HessianFormat, typer.Option("--format")] = HessianFormat.table,
 ) -> None:
-    """The matrix of second derivatives at a point."""
-    raise InputError("cgdiff hessian is not available yet")
+    """The matrix of second derivatives at a point (reverse-over-reverse)."""
+    from . import symbolic, symbolic_report
+
+    if at is not None and len(at) > 1:
+        raise InputError("cgdiff hessian works at one point; give --at once")
+    graph = _graph(expr, output)
+    h = symbolic.hessian(graph, _points(graph, at, None), wrt=_wrt(wrt))
+    _warn(h.diagnostics)
+    if fmt is HessianFormat.json:
+        from .report import dumps
+
+        _out(dumps(symbolic_report.hessian_data(h)))
+    elif fmt is HessianFormat.csv:
+        _out(symbolic_report.hessian_csv(h))
+    else:
+        _show(symbolic_report.render_hessian(h))
 
 
-@app.command()
+@app.command(context_settings=_EXPR)
 def check(
-    target: Annotated[str, typer.Argument(metavar="FILE|EXPR",
-                                          help="A TOML answer key, or an expression.")],
-    answers: Annotated[Path | None, typer.Option(
-        "--answers", metavar="CSV", help="A class's submissions to check against the key.")]
-    = None,
+    target: Annotated[
+        str, typer.Argument(metavar="FILE|EXPR", help="A TOML answer key, or an expression.")
+    ],
+    answers: Annotated[
+        Path | None,
+        typer.Option(
+            "--answers", metavar="CSV", help="A class's submissions to check against the key."
+        ),
+    ] = None,
     at: AtOpt = None,
-    expect: Annotated[list[str] | None, typer.Option(
-        "--expect", metavar="ITEMS", help="e.g. value=5,grad.x=2")] = None,
-    fmt: Annotated[CheckFormat, typer.Option("--format", "-f")] = CheckFormat.table,
+    expect: Annotated[
+        list[str] | None, typer.Option("--expect", metavar="ITEMS", help="e.g. value=5,grad.x=2")
+    ] = None,
+    fmt: Annotated[CheckFormat, typer.Option("--format")] = CheckFormat.table,
 ) -> None:
     """Check answers: an answer key (TOML), or one expression against --expect."""
     from . import check_report
@@ -387,15 +473,25 @@ def check(
         raise typer.Exit(1)
 
 
-
 # -- entry point ----------------------------------------------------------------------------
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return (and, as a script, exit with) the exit code."""
     from typer.exceptions import Abort, Exit, TyperException
-    args = sys.argv[1:] if argv is None else argv
-    debug = "--debug" in args
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    # --no-color and --debug work anywhere on the line, before or after the command.
+    end = args.index("--") if "--" in args else len(args)
+    flags = {a for a in args[:end] if a in ("--no-color", "--debug")}
+    args = [a for k, a in enumerate(args) if k >= end or a not in flags]
+    debug = "--debug" in flags
+    _state["color"] = "--no-color" not in flags and "NO_COLOR" not in os.environ
+    _state["debug"] = debug
+    if sys.stdout is None:  # started with standard output closed: cgdiff ... >&-
+        if sys.stderr is not None:
+            sys.stderr.write("error: standard output is closed; nowhere to write the result\n")
+        return _exit(2, argv)
     try:
         # NB: outside standalone mode click returns the code of a typer.Exit, not raises it
         # (``check`` exits 1 that way when an answer is wrong).
@@ -415,14 +511,21 @@ def main(argv: list[str] | None = None) -> int:
         code = 130
     except TyperException as exc:
         message = exc.format_message()
-        sys.stderr.write(f"error: {message}\n")
-        code = int(getattr(exc, "exit_code", 2) or 2)
-        code = 2 if code == 1 else code
+        if type(exc).__name__ == "NoArgsIsHelpError":  # plain `cgdiff`: the help, no error
+            sys.stdout.write(message + "\n")
+            code = 0
+        else:
+            sys.stderr.write(f"error: {message}\n")
+            code = int(getattr(exc, "exit_code", 2) or 2)
+            code = 2 if code == 1 else code
     except KeyboardInterrupt:
         sys.stderr.write("error: interrupted\n")
         code = 130
     except BrokenPipeError:
         code = 0
+    except OSError as exc:  # the output could not be written: a full disk, a closed pipe
+        sys.stderr.write(f"error: cannot write the output: {exc.strerror or exc}\n")
+        code = 2
     except RecursionError:
         sys.stderr.write("error: the input is nested too deeply for cgdiff to process\n")
         code = 2
@@ -437,12 +540,20 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(
             f"error: internal error (a bug in cgdiff {__version__}): "
             f"{type(exc).__name__}: {exc}; please report it with the command you ran "
-            "(--debug shows the traceback)\n")
+            "(--debug shows the traceback)\n"
+        )
         code = 70
     try:
         sys.stdout.flush()
     except BrokenPipeError:
         pass
+    except OSError as exc:
+        sys.stderr.write(f"error: cannot write the output: {exc.strerror or exc}\n")
+        code = 2
+    return _exit(code, argv)
+
+
+def _exit(code: int, argv: list[str] | None) -> int:
     if argv is None:
         raise SystemExit(code)
     return code

@@ -25,9 +25,17 @@ def caret(source_line: str, column: int) -> str:
       x*(y+)z
            ^
     """
-    # NB: tabs would shift the caret; show them as single spaces.
+    # NB: tabs would shift the caret; show them as single spaces.  A long line is cut to a
+    # window around the column, so a 100,000-character line gives a short message.
     line = source_line.replace("\t", " ")
-    return f"  {line}\n  {' ' * max(column - 1, 0)}^"
+    col = max(column - 1, 0)
+    if len(line) > 100:
+        start = max(0, col - 50)
+        piece = line[start : start + 100]
+        left = "…" if start > 0 else ""
+        right = "…" if start + 100 < len(line) else ""
+        line, col = left + piece + right, col - start + len(left)
+    return f"  {line}\n  {' ' * col}^"
 
 
 class CgdiffError(Exception):

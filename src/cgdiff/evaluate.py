@@ -123,7 +123,12 @@ def bind_point(graph: Graph, point: Mapping[str, Any]) -> tuple[dict[int, Any], 
             )
             or None
         )
-        raise InputError(f"no value for input {names}; give it with --at", hint=hint)
+        them = "them" if len(missing) > 1 else "it"
+        raise InputError(
+            f"no value for input{'s' if len(missing) > 1 else ''} {names}; "
+            f"give {them} a value (--at name=value)",
+            hint=hint,
+        )
     for i, value in bound.items():
         if batch is not None:
             bound[i] = np.full(batch, value) if np.ndim(value) == 0 else value

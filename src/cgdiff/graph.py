@@ -227,7 +227,7 @@ class Graph:
         point: Mapping[str, Any] | None = None,
         /,
         *,
-        wrt: Iterable[str] | None = None,
+        wrt: Iterable[str] | str | None = None,
         mode: str = "reverse",
         record: bool = False,
         **values: Any,
@@ -478,9 +478,12 @@ class GraphBuilder:
         source: str = "",
         inputs: Sequence[int] | None = None,
         output_name: str | None = None,
+        copy_named: bool = False,
     ) -> Graph:
         """Prune to the nodes ``output`` needs (keeping every input), renumber, and name
-        the unnamed op nodes ``t1, t2, ...`` in evaluation order."""
+        the unnamed op nodes ``t1, t2, ...`` in evaluation order.  The output is called
+        ``output_name`` (``f1``, ``f2``, ... if that is taken); an output that is an input or
+        already named keeps its name, or with ``copy_named`` gets a copy with the new name."""
         nodes = self.nodes
         keep = [False] * len(nodes)
         keep[output] = True
@@ -491,16 +494,24 @@ class GraphBuilder:
         input_ids = list(self.inputs if inputs is None else inputs)
         for i in input_ids:
             keep[i] = True
-        # NB: an input that is itself the output (the expression ``x``) keeps its name.
+        taken = {n.name for i, n in enumerate(nodes) if keep[i] and n.name is not None}
         if output_name is not None and (
             nodes[output].kind == "input" or nodes[output].name is not None
         ):
-            output_name = None
+            if copy_named:
+                # The expression ``x`` (or ``((x))``): its output is a copy called f.
+                output = self.named_copy(output, "", None)
+                keep.append(True)
+            else:
+                output_name = None  # e.g. a derivative that is just an input: d(xy)/dx = y
+        if output_name is not None:
+            base, k = output_name, 1
+            while output_name in taken:  # a spec that names its own f: f1, f2, ...
+                output_name = f"{base}{k}"
+                k += 1
+            taken.add(output_name)
         new_id: dict[int, int] = {}
         out_nodes: list[Node] = []
-        taken = {n.name for i, n in enumerate(nodes) if keep[i] and n.name is not None}
-        if output_name is not None:
-            taken.add(output_name)
         counter = 0
         for i, n in enumerate(self.nodes):
             if not keep[i]:
@@ -509,7 +520,7 @@ class GraphBuilder:
             new_id[i] = j
             name = n.name
             if i == output and output_name is not None:
-                name = output_name
+                name = output_name  # NB: an unnamed op, or the copy made above
             elif name is None and n.kind == "op":
                 counter += 1
                 while f"t{counter}" in taken:
@@ -534,4 +545,3 @@ class GraphBuilder:
                 seen.add(new_id[i])
                 ins.append(new_id[i])
         return Graph(out_nodes, new_id[output], ins, source, self.diagnostics)
-

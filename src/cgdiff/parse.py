@@ -8,7 +8,9 @@ is the last assigned name (or ``f`` for a lone expression).
 
 from __future__ import annotations
 
+import math
 import threading
+import unicodedata
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
@@ -33,7 +35,7 @@ class _Spec:
     def __init__(self, source: str) -> None:
         self.b = GraphBuilder()
         self.lines = source.split("\n")
-        self.assigned: dict[str, tuple[int, int]] = {}  # name -> (node, line)
+        self.assigned: dict[str, tuple[int, int, int]] = {}  # name -> (node, line, column)
         self.free: dict[str, tuple[int, int, int]] = {}  # name -> (node, line, column)
         self.output: int | None = None
         self.output_named = False
@@ -61,6 +63,13 @@ class _Spec:
         )
 
 
+def _places(line0: int, col0: int, line: int, col: int) -> tuple[str, str]:
+    """Two places in the text: by line, or by line and column when they share a line."""
+    if line0 != line:
+        return f"line {line0}", f"line {line}"
+    return f"line {line0}, column {col0}", f"column {col}"
+
+
 def _binary(name: str) -> Any:
     """The rule callback of a binary operator: one node of op ``name``."""
 
@@ -85,7 +94,10 @@ class _Build(Transformer):  # type: ignore[type-arg]
         return self.spec
 
     def number(self, c: list[Token]) -> int:
-        return self.s.b.const(float(c[0]))
+        value = float(c[0])
+        if not math.isfinite(value):
+            raise self.s.fail(f"the number {_short(str(c[0]))} is too large", c[0])
+        return self.s.b.const(value)
 
     def name(self, c: list[Token]) -> int:
         tok = c[0]
@@ -136,14 +148,15 @@ class _Build(Transformer):  # type: ignore[type-arg]
             raise s.fail(f"'{name}' is a constant and cannot be assigned", tok)
         if name in FUNCTIONS:
             raise s.fail(f"'{name}' is a function and cannot be assigned", tok)
+        column = tok.column or 0
         if name in s.assigned:
-            raise s.fail(
-                f"'{name}' is assigned twice, on line {s.assigned[name][1]} and line {line}", tok
-            )
+            _, line0, col0 = s.assigned[name]
+            first, second = _places(line0, col0, line, column)
+            raise s.fail(f"'{name}' is assigned twice, on {first} and {second}", tok)
         if name in s.free:
-            raise s.fail(
-                f"'{name}' is used on line {s.free[name][1]} before line {line} assigns it", tok
-            )
+            _, line0, col0 = s.free[name]
+            first, second = _places(line0, col0, line, column)
+            raise s.fail(f"'{name}' is used on {first} before {second} assigns it", tok)
         b = s.b
         n = b.nodes[node]
         if n.kind == "const":
@@ -154,7 +167,7 @@ class _Build(Transformer):  # type: ignore[type-arg]
         else:
             n.name = name
             n.line = line
-        s.assigned[name] = (node, line)
+        s.assigned[name] = (node, line, column)
         s.output, s.output_named = node, True
         s.statements += 1
 
@@ -226,6 +239,10 @@ def _cache_file() -> str | bool:
     return os.path.join(folder, f"grammar-lark{lark.__version__}.cache")
 
 
+def _short(text: str, width: int = 40) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def _grammar_text() -> str:
     # The wheel carries the grammar inside the package; a source checkout keeps the one
     # copy in grammars/ at the top of the repository.
@@ -250,6 +267,10 @@ def parse(text: str, output: str | None = None) -> Graph:
     >>> g.output_name, [n.label for n in g.nodes]
     ('u', ['a', 'b', 'u'])
     """
+    if not isinstance(text, str):
+        raise TypeError(f"parse() takes the expression as a str, not {type(text).__name__}")
+    # NB: the same letter typed two ways (é as one code point or as e + accent) is one name.
+    text = unicodedata.normalize("NFC", text)
     if not text.strip():
         raise InputError("the expression is empty")
     spec = _Spec(text)
@@ -274,7 +295,10 @@ def parse(text: str, output: str | None = None) -> Graph:
         raise InputError("the spec has no statement")
 
     graph = spec.b.finish(
-        spec.output, source=text, output_name=None if spec.output_named else DEFAULT_OUTPUT
+        spec.output,
+        source=text,
+        output_name=None if spec.output_named else DEFAULT_OUTPUT,
+        copy_named=True,
     )
     if output is not None:
         graph = graph.with_output(output)
@@ -345,7 +369,7 @@ def parse_point(text: str) -> dict[str, float]:
         if "=" not in part:
             raise InputError(f"'{part.strip()}' in --at '{text}' is not name=value")
         name, _, value = part.partition("=")
-        name = name.strip()
+        name = unicodedata.normalize("NFC", name.strip())
         if name in CONSTANTS:
             raise InputError(f"'{name}' is a constant and cannot be given a value")
         if name in point:
@@ -366,7 +390,7 @@ def read_source(text: str, base: Path | None = None) -> str:
     if base is not None and not path.is_absolute():
         path = base / path
     try:
-        return path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8-sig")  # NB: -sig drops a BOM (Windows editors)
     except (OSError, UnicodeDecodeError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
         raise InputError(f"cannot read '{path}': {reason}") from None

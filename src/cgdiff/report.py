@@ -286,8 +286,11 @@ def _points_table(ev: Evaluation, r: Gradient | None) -> Any:
     t.add_column("#", justify="right", style="dim")
     for name, _ in cols:
         t.add_column(_esc(name), justify="right")
-    for k in range(ev.batch or 1):
+    n = ev.batch or 1
+    for k in range(min(n, MAX_ROWS)):
         t.add_row(str(k + 1), *(fmt_number(np.asarray(v)[k] if np.ndim(v) else v) for _, v in cols))
+    if n > MAX_ROWS:
+        t.add_row("…", f"{n - MAX_ROWS} more points: use --format csv or json for all")
     return t
 
 
@@ -420,9 +423,17 @@ def render_graph_structure(graph: Graph) -> Any:
     return t
 
 
-def render_tree(graph: Graph, values: Sequence[Any] | None, adjoints: Sequence[Any] | None) -> Any:
-    """The graph as a tree from the output down; a shared node is drawn once."""
-    from rich.tree import Tree
+def render_tree(graph: Graph, values: Sequence[Any] | None, adjoints: Sequence[Any] | None) -> str:
+    """The graph as a tree from the output down, as plain text (it never wraps, however
+    deep); a node used twice is drawn once and then referred to.
+
+    >>> print(render_tree(__import__("cgdiff").parse("b = a*a; c = b + b"), None, None))
+    c = b + b
+    ├── b = a * a
+    │   ├── a
+    │   └── a
+    └── b (shown above)
+    """
 
     def label(i: int) -> str:
         n = graph.nodes[i]
@@ -431,29 +442,33 @@ def render_tree(graph: Graph, values: Sequence[Any] | None, adjoints: Sequence[A
             text += f"  value {fmt_number(values[i])}"
         if adjoints is not None and n.kind != "const" and adjoints[i] is not None:
             text += f"  adjoint {fmt_number(adjoints[i])}"
-        return _esc(text)
+        return text
 
-    root = Tree(label(graph.output))
+    lines = [label(graph.output)]
     seen = {graph.output}
-    stack = [(graph.output, root)]
-    drawn = 0
+    # (node, prefix of its line, is it the last child): a pre-order walk with a stack
+    stack = [
+        (a, "", k == len(args) - 1)
+        for args in [graph.nodes[graph.output].args]
+        for k, a in enumerate(args)
+    ][::-1]
     while stack:
-        i, branch = stack.pop()
-        for a in graph.nodes[i].args:
-            drawn += 1
-            if drawn > MAX_ROWS:
-                branch.add("…")
-                stack.clear()
-                break
-            n = graph.nodes[a]
-            if a in seen and n.kind == "op":
-                branch.add(_esc(f"{n.label} (shown above)"))
-                continue
-            seen.add(a)
-            child = branch.add(label(a))
-            if n.kind == "op":
-                stack.append((a, child))
-    return root
+        if len(lines) > MAX_ROWS:
+            lines.append(f"… {len(stack)} more branches: use --format json or dot for all")
+            break
+        i, prefix, last = stack.pop()
+        n = graph.nodes[i]
+        branch = "└── " if last else "├── "
+        if i in seen and n.kind == "op":
+            lines.append(f"{prefix}{branch}{n.label} (shown above)")
+            continue
+        seen.add(i)
+        lines.append(prefix + branch + label(i))
+        inner = prefix + ("    " if last else "│   ")
+        args = n.args
+        for k in range(len(args) - 1, -1, -1):
+            stack.append((args[k], inner, k == len(args) - 1))
+    return "\n".join(lines)
 
 
 def _dot_escape(text: str) -> str:
@@ -587,7 +602,7 @@ def explain(r: Gradient) -> str:
     g, ev = r.graph, r.evaluation
     adj, local = r.adjoints, r.local
     out = g.output_name
-    lines = [f"Forward pass ({r.steps.forward} steps): each node from its inputs"]
+    lines = [f"Forward pass ({_steps(r.steps.forward)}): each node from its inputs"]
     for i in g.op_ids:
         n = g.nodes[i]
         vals = [fmt_number(ev.values[a]) for a in n.args]
@@ -597,11 +612,11 @@ def explain(r: Gradient) -> str:
         )
     if adj is None or local is None:
         lines.append("")
-        lines.append(f"Forward mode ran {r.steps.forward_mode} steps: one sweep per input.")
+        lines.append(f"Forward mode ran {_steps(r.steps.forward_mode)}: one sweep per input.")
     else:
         lines += [
             "",
-            f"Backward pass ({r.steps.backward} steps): adjoints ∂{out}/∂node, "
+            f"Backward pass ({_steps(r.steps.backward)}): adjoints ∂{out}/∂node, "
             "from the output back, by the chain rule",
             f"  ∂{out}/∂{out} = 1",
         ]
