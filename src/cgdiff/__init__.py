@@ -10,20 +10,36 @@ The public API (SPEC section 10).  Importing it has no side effects.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from .errors import CgdiffError, InputError, InternalError, UndefinedError
 from .graph import Graph, Node
 from .parse import parse, parse_point
 
+if TYPE_CHECKING:
+    from .symbolic import diff, hessian
+
 __version__ = "0.1.0"
 
 __all__ = [
-    "__version__",
     "CgdiffError",
-    "InputError",
-    "UndefinedError",
-    "InternalError",
     "Graph",
+    "InputError",
+    "InternalError",
     "Node",
+    "UndefinedError",
+    "__version__",
+    "diff",
+    "hessian",
     "parse",
     "parse_point",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # diff and hessian load the simplifier and printers on first use, not on import.
+    if name in ("diff", "hessian"):
+        from . import symbolic
+
+        return getattr(symbolic, name)
+    raise AttributeError(f"module 'cgdiff' has no attribute {name!r}")

@@ -1,72 +1,249 @@
 """Graph to text: one expression in cgdiff's own language (it parses back), a node's
-one-line formula for tables, and LaTeX.  Every walk is a loop over the node list.
+one-line formula for tables, LaTeX, and a model spec whose lines name the shared parts.
+
+Every node is laid out once, in evaluation order, as a *piece*: literal strings and
+references to the pieces of its inputs, with its precedence.  Text is joined from the
+pieces by one loop with an explicit stack, so a deep expression costs no recursion and no
+repeated string copying.  :func:`to_lines` counts the characters an expression would take
+when every node is written out, and, when sharing would make that large, writes each big
+shared node once, on its own line, and refers to it by name.
 """
 
 from __future__ import annotations
 
-from .graph import Graph, Node, format_number
+import string
+from collections.abc import Mapping, Sequence
+from typing import NamedTuple
 
-__all__ = ["to_text", "node_formula", "to_latex"]
+from .graph import Graph, Node, format_number
+from .ops import OPS, Op
+
+__all__ = ["latex_name", "node_formula", "to_latex", "to_lines", "to_text"]
 
 _ATOM = 9  # precedence of names, numbers and calls: never parenthesised
+INLINE_BUDGET = 2000  # characters: a longer expression writes its big shared parts once
+_SHARED_MIN = 24  # characters: a shared part shorter than this is always written inline
 
 
-def _const_text(node: Node) -> tuple[str, int]:
+class _Piece(NamedTuple):
+    parts: tuple[str | int, ...]  # literal text, and node ids whose text goes there
+    prec: int
+    first: str  # the first character (for LaTeX's \cdot before a number or sign)
+    size: int  # characters, when every referenced node is written out
+    body: _Piece | None = None  # LaTeX: the same without its leading minus sign, if any
+
+
+def _leaf(text: str, prec: int = _ATOM) -> _Piece:
+    return _Piece((text,), prec, text[:1], len(text))
+
+
+def _cat(prec: int, *items: str | _Piece) -> _Piece:
+    parts: list[str | int] = []
+    size = 0
+    first = ""
+    for item in items:
+        if isinstance(item, str):
+            if item:
+                parts.append(item)
+                size += len(item)
+                first = first or item[0]
+        else:
+            parts.extend(item.parts)
+            size += item.size
+            first = first or item.first
+    return _Piece(tuple(parts), prec, first, size)
+
+
+def _wrap(p: _Piece, need: bool, latex: bool = False) -> _Piece:
+    if not need:
+        return p
+    return _cat(_ATOM, "\\left(", p, "\\right)") if latex else _cat(_ATOM, "(", p, ")")
+
+
+def _template(fmt: str) -> list[str | int]:
+    """A LaTeX template of the ops table split into literals and argument positions."""
+    out: list[str | int] = []
+    for literal, field, _, _ in string.Formatter().parse(fmt):
+        if literal:
+            out.append(literal)
+        if field is not None:
+            out.append(int(field))
+    return out
+
+
+_TEMPLATES = {name: _template(op.latex) for name, op in OPS.items()}
+
+
+def _const_text(node: Node, latex: bool) -> _Piece:
     if node.symbol:
-        return node.symbol, _ATOM
+        return _leaf("\\pi" if latex and node.symbol == "pi" else node.symbol)
     text = format_number(node.value)
-    return text, (3 if text.startswith("-") else _ATOM)
+    if text.startswith("-"):
+        return _leaf(text, 3)._replace(body=_leaf(text[1:]))
+    return _leaf(text)
 
 
-def _render(graph: Graph, latex: bool) -> list[tuple[str, int] | None]:
-    """Text and precedence of every node the output needs, in evaluation order."""
-    nodes = graph.nodes
-    need = [False] * len(nodes)
-    need[graph.output] = True
-    for i in range(graph.output, -1, -1):
+# + and * are associative: with ``flat``, a + (b + c) and a*(b*c) are written without the
+# parentheses (the same value; parsed back, the tree groups to the left).
+_ASSOCIATIVE = ("add", "mul")
+
+
+def _right_wrap(op: Op, right: _Piece, flat: bool) -> bool:
+    if right.first == "-":  # a signed right operand is parenthesised: a*(-b), a - (-b)
+        return True
+    if flat and op.name in _ASSOCIATIVE and right.prec == op.prec:
+        return False
+    return right.prec <= op.prec
+
+
+def _text_op(n: Node, parts: list[_Piece], flat: bool = False) -> _Piece:
+    op = n.op
+    assert op is not None
+    if op.symbol is None:
+        items: list[str | _Piece] = [f"{op.name}("]
+        for k, p in enumerate(parts):
+            items += [", ", p] if k else [p]
+        return _cat(_ATOM, *items, ")")
+    if len(parts) == 1:
+        (p,) = parts
+        if op.name == "pos":
+            return p
+        return _cat(op.prec, "-", _wrap(p, p.prec <= op.prec))
+    left, right = parts
+    if op.assoc == "right":  # pow: its right side may be signed, as in x^-2
+        return _cat(op.prec, _wrap(left, left.prec <= op.prec), "^", _wrap(right, right.prec < 3))
+    sep = f" {op.symbol} " if op.prec == 1 else op.symbol
+    return _cat(
+        op.prec,
+        _wrap(left, left.prec < op.prec),
+        sep,
+        _wrap(right, _right_wrap(op, right, flat)),
+    )
+
+
+def _latex_op(n: Node, parts: list[_Piece], flat: bool = False) -> _Piece:
+    op = n.op
+    assert op is not None
+    name = op.name
+    if name == "pos":
+        return parts[0]
+    if name == "neg":
+        (p,) = parts
+        inner = _wrap(p, p.prec <= op.prec, True)
+        return _cat(op.prec, "-", inner)._replace(body=inner)
+    if name == "div":
+        top, bottom = parts
+        # -a/b reads better as -\\frac{a}{b} than as \\frac{-a}{b}.
+        if top.body is not None:
+            return _cat(3, "-\\frac{", top.body, "}{", bottom, "}")
+        return _cat(_ATOM, "\\frac{", top, "}{", bottom, "}")
+    if name == "pow":
+        return _cat(op.prec, _wrap(parts[0], parts[0].prec <= op.prec, True), "^{", parts[1], "}")
+    if name == "mul":
+        left, right = parts
+        lhs = _wrap(left, left.prec < op.prec, True)
+        rhs = _wrap(right, _right_wrap(op, right, flat), True)
+        # A number after another factor needs a visible \cdot: 2 \cdot 3, not 2 3.
+        joiner = " \\cdot " if rhs.first.isdigit() or rhs.first == "-" else " "
+        body = None if lhs.body is None else _cat(op.prec, lhs.body, joiner, rhs)
+        return _cat(op.prec, lhs, joiner, rhs)._replace(body=body)
+    if op.symbol is not None and len(parts) == 2:
+        left, right = parts
+        parts = [
+            _wrap(left, left.prec < op.prec, True),
+            _wrap(right, _right_wrap(op, right, flat), True),
+        ]
+    items = [parts[k] if isinstance(k, int) else k for k in _TEMPLATES[name]]
+    return _cat(op.prec if op.symbol is not None else _ATOM, *items)
+
+
+def _needed(graph: Graph, roots: Sequence[int]) -> list[bool]:
+    need = [False] * len(graph.nodes)
+    for r in roots:
+        need[r] = True
+    for i in range(max(roots, default=-1), -1, -1):  # NB: args always precede their node
         if need[i]:
-            for a in nodes[i].args:
+            for a in graph.nodes[i].args:
                 need[a] = True
-    out: list[tuple[str, int] | None] = [None] * len(nodes)
+    return need
+
+
+def _layout(
+    graph: Graph,
+    need: Sequence[bool],
+    latex: bool,
+    shown: dict[int, str],
+    share: Sequence[int] | None = None,
+    fresh: list[str] | None = None,
+    bound: dict[int, str] | None = None,
+    flat: bool = False,
+) -> list[_Piece | None]:
+    """The piece of every needed node.  A node in ``shown`` is referred to by that text.
+
+    With ``share`` (how many times each node is used), a shared node that depends on an
+    input and whose text is long takes the next name of ``fresh`` (recorded in ``bound``
+    and ``shown``), and is referred to by it.
+    """
+    nodes = graph.nodes
+    pieces: list[_Piece | None] = [None] * len(nodes)
+    varies = [n.kind == "input" for n in nodes]
     for n in nodes:
         if not need[n.id]:
             continue
         if n.kind == "input":
-            out[n.id] = (_latex_name(n.label) if latex else n.label, _ATOM)
-        elif n.kind == "const":
-            text, prec = _const_text(n)
-            if latex and n.symbol == "pi":
-                text = "\\pi"
-            out[n.id] = (text, prec)
+            pieces[n.id] = _leaf(latex_name(n.label) if latex else n.label)
+            continue
+        if n.kind == "const":
+            pieces[n.id] = _const_text(n, latex)
+            continue
+        parts = []
+        for a in n.args:
+            varies[n.id] = varies[n.id] or varies[a]
+            p = pieces[a]
+            assert p is not None
+            if a in shown:
+                parts.append(_leaf(shown[a]))
+            elif nodes[a].kind == "op":
+                parts.append(_Piece((a,), p.prec, p.first, p.size, p.body))
+            else:
+                parts.append(p)
+        piece = _latex_op(n, parts, flat) if latex else _text_op(n, parts, flat)
+        pieces[n.id] = piece
+        if (
+            share is not None
+            and fresh
+            and bound is not None
+            and share[n.id] > 1
+            and varies[n.id]
+            and piece.size > _SHARED_MIN
+            and n.id not in shown
+        ):
+            name = fresh.pop(0)
+            bound[n.id] = name
+            shown[n.id] = latex_name(name) if latex else name
+    return pieces
+
+
+def _emit(pieces: Sequence[_Piece | None], piece: _Piece) -> str:
+    """The text of a piece, every referenced node written out (one loop, no recursion)."""
+    out: list[str] = []
+    stack: list[str | int] = list(reversed(piece.parts))
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            out.append(item)
         else:
-            parts = [out[a] for a in n.args]
-            out[n.id] = _latex_op(n, parts) if latex else _text_op(n, parts)  # type: ignore[arg-type]
-    return out
+            p = pieces[item]
+            assert p is not None
+            stack.extend(reversed(p.parts))
+    return "".join(out)
 
 
-def _wrap(part: tuple[str, int], need: bool, latex: bool = False) -> str:
-    if not need:
-        return part[0]
-    return f"\\left({part[0]}\\right)" if latex else f"({part[0]})"
-
-
-def _text_op(n: Node, parts: list[tuple[str, int]]) -> tuple[str, int]:
-    op = n.op
-    assert op is not None
-    if op.symbol is None:
-        return f"{op.name}({', '.join(p[0] for p in parts)})", _ATOM
-    if len(parts) == 1:
-        if op.name == "pos":
-            return parts[0]
-        (p,) = parts
-        return f"-{_wrap(p, p[1] <= op.prec)}", op.prec
-    left, right = parts
-    if op.assoc == "right":  # pow: its right side may be signed, as in x^-2
-        return f"{_wrap(left, left[1] <= op.prec)}^{_wrap(right, right[1] < 3)}", op.prec
-    lhs = _wrap(left, left[1] < op.prec)
-    rhs = _wrap(right, right[1] <= op.prec)
-    sep = f" {op.symbol} " if op.prec == 1 else op.symbol
-    return f"{lhs}{sep}{rhs}", op.prec
+def _one(graph: Graph, node: int, latex: bool) -> str:
+    pieces = _layout(graph, _needed(graph, [node]), latex, {})
+    piece = pieces[node]
+    assert piece is not None
+    return _emit(pieces, piece)
 
 
 def to_text(graph: Graph, node: int | None = None) -> str:
@@ -76,11 +253,7 @@ def to_text(graph: Graph, node: int | None = None) -> str:
     >>> to_text(parse("(a - (b - c))*-x^2 / (y*z)"))
     '(a - (b - c))*(-x^2)/(y*z)'
     """
-    g = graph if node is None else Graph(graph.nodes, node, graph.inputs)
-    rendered = _render(g, latex=False)
-    result = rendered[g.output]
-    assert result is not None
-    return result[0]
+    return _one(graph, graph.output if node is None else node, latex=False)
 
 
 def node_formula(graph: Graph, i: int, args: list[str] | None = None) -> str:
@@ -106,50 +279,48 @@ def node_formula(graph: Graph, i: int, args: list[str] | None = None) -> str:
 # -- LaTeX ----------------------------------------------------------------------------------
 
 _GREEK = {
-    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
-    "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi",
+    "alpha",
+    "beta",
+    "gamma",
+    "delta",
+    "epsilon",
+    "zeta",
+    "eta",
+    "theta",
+    "iota",
+    "kappa",
+    "lambda",
+    "mu",
+    "nu",
+    "xi",
+    "pi",
+    "rho",
+    "sigma",
+    "tau",
+    "upsilon",
+    "phi",
+    "chi",
+    "psi",
     "omega",
 }
 
 
-def _latex_name(name: str) -> str:
+def latex_name(name: str) -> str:
+    """A name as LaTeX: ``theta`` is ``\\theta``, ``x_0`` is ``x_{0}``, ``w1`` is ``w_{1}``.
+
+    >>> latex_name("x_0"), latex_name("w1"), latex_name("theta")
+    ('x_{0}', 'w_{1}', '\\\\theta')
+    """
     base, _, sub = name.partition("_")
     if base in _GREEK:
         base = "\\" + base
     elif len(base) > 1:
         head = base.rstrip("0123456789")
-        digits = base[len(head):]
-        base = (f"\\mathrm{{{head}}}" if len(head) > 1 else head) + \
-            (f"_{{{digits}}}" if digits and not sub else digits)
+        digits = base[len(head) :]
+        base = (f"\\mathrm{{{head}}}" if len(head) > 1 else head) + (
+            f"_{{{digits}}}" if digits and not sub else digits
+        )
     return f"{base}_{{{sub}}}" if sub else base
-
-
-def _latex_op(n: Node, parts: list[tuple[str, int]]) -> tuple[str, int]:
-    op = n.op
-    assert op is not None
-    if op.name == "pos":
-        return parts[0]
-    if op.name == "neg":
-        (p,) = parts
-        return f"-{_wrap(p, p[1] <= op.prec, True)}", op.prec
-    if op.name == "div":
-        return op.latex.format(parts[0][0], parts[1][0]), _ATOM
-    if op.name == "pow":
-        base = _wrap(parts[0], parts[0][1] <= op.prec, True)
-        return f"{base}^{{{parts[1][0]}}}", op.prec
-    if op.name == "mul":
-        left, right = parts
-        lhs = _wrap(left, left[1] < op.prec, True)
-        rhs = _wrap(right, right[1] <= op.prec, True)
-        # A number after another factor needs a visible \cdot: 2 \cdot 3, not 2 3.
-        joiner = " \\cdot " if right[0][:1].isdigit() or right[0].startswith("-") else " "
-        return f"{lhs}{joiner}{rhs}", op.prec
-    if op.symbol is not None and len(parts) == 2:
-        left, right = parts
-        lhs = _wrap(left, left[1] < op.prec, True)
-        rhs = _wrap(right, right[1] <= op.prec, True)
-        return op.latex.format(lhs, rhs), op.prec
-    return op.latex.format(*(p[0] for p in parts)), _ATOM
 
 
 def to_latex(graph: Graph) -> str:
@@ -159,7 +330,83 @@ def to_latex(graph: Graph) -> str:
     >>> to_latex(parse("x^2*sin(x)/2"))
     '\\\\frac{x^{2} \\\\sin\\\\left(x\\\\right)}{2}'
     """
-    rendered = _render(graph, latex=True)
-    result = rendered[graph.output]
-    assert result is not None
-    return result[0]
+    return _one(graph, graph.output, latex=True)
+
+
+# -- several lines --------------------------------------------------------------------------
+
+
+class Line(NamedTuple):
+    """One statement of a printed spec: ``kind`` is ``input``, ``node`` or ``output``."""
+
+    kind: str
+    name: str
+    text: str
+
+
+def to_lines(
+    graph: Graph,
+    outputs: Sequence[tuple[str, int]],
+    *,
+    names: Mapping[int, str] | None = None,
+    inputs: bool = False,
+    latex: bool = False,
+    budget: int = INLINE_BUDGET,
+) -> list[Line]:
+    """The statements that compute ``outputs`` (``(name, node)`` pairs), in order.
+
+    Nodes in ``names`` get a line of their own and are referred to by name (a spec's named
+    nodes, for ``diff --keep-nodes``).  With ``inputs``, inputs that have a default value
+    come first (``w = 2``).  When writing every node out would take more than ``budget``
+    characters, each long shared node also gets a line (``t1 = ...``), so the text grows
+    with the number of nodes, never exponentially.  Names are never LaTeX-escaped here:
+    ``latex`` changes only the formulas.
+
+    >>> from cgdiff import parse
+    >>> g = parse("a = sin(x)*y; b = a*a + a")
+    >>> to_lines(g, [("f", g.output)], names={g.by_name["a"]: "a"})
+    [Line(kind='node', name='a', text='sin(x)*y'), Line(kind='output', name='f', text='a*a + a')]
+    """
+    nodes = graph.nodes
+    bound = dict(names or {})
+    roots = [i for _, i in outputs]
+    need = _needed(graph, roots)
+    shown = {i: (latex_name(k) if latex else k) for i, k in bound.items()}
+    # Every op node writes at least one character: past the budget, skip the first layout.
+    big = sum(need[i] for i in graph.op_ids) > budget
+    if not big:
+        pieces = _layout(graph, need, latex, dict(shown), flat=True)
+        total = sum(_ref(pieces, shown, i).size for i in roots)
+        total += sum(p.size for i, p in enumerate(pieces) if p is not None and i in shown)
+        big = total > budget
+    if big:
+        uses = [0] * len(nodes)
+        for i in roots:
+            uses[i] += 1
+        for n in nodes:
+            if need[n.id]:
+                for a in n.args:
+                    uses[a] += 1
+        taken = {n.name for n in nodes if n.name} | {k for k, _ in outputs} | set(bound.values())
+        fresh = [f"t{k}" for k in range(1, 2 * len(nodes) + 2) if f"t{k}" not in taken]
+        pieces = _layout(graph, need, latex, shown, uses, fresh, bound, flat=True)
+    lines: list[Line] = []
+    if inputs:
+        for i in graph.inputs:
+            n = nodes[i]
+            if n.value is not None:
+                lines.append(Line("input", n.label, format_number(float(n.value))))
+    for i, p in enumerate(pieces):
+        if p is not None and i in bound:
+            lines.append(Line("node", bound[i], _emit(pieces, p)))
+    for name, i in outputs:
+        lines.append(Line("output", name, _emit(pieces, _ref(pieces, shown, i))))
+    return lines
+
+
+def _ref(pieces: Sequence[_Piece | None], shown: Mapping[int, str], i: int) -> _Piece:
+    if i in shown:
+        return _leaf(shown[i])
+    p = pieces[i]
+    assert p is not None
+    return p
