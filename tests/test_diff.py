@@ -298,6 +298,11 @@ def test_cli_json_keys(cli: Any) -> None:
     r = cli("diff", "x^2", "--wrt", "x", "--format", "json")
     data = json.loads(r.out)
     assert data["wrt"] == "x" and data["derivative"] == "2*x"
+    # one symbolic reverse sweep: one step per op node (SPEC section 4)
+    r = cli("diff", "x^2*y + sin(x)", "--format", "json")
+    steps = json.loads(r.out)["steps"]
+    assert steps["symbolic"] == steps["nodes"] == parse("x^2*y + sin(x)").n_ops
+    assert steps["inputs"] == 2
     r = cli("diff", "x^2*y", "--wrt", "x,y", "--format", "json")
     data = json.loads(r.out)
     assert data["wrt"] == ["x", "y"]

@@ -172,6 +172,10 @@ class _Simplifier:
         forms: list[_Sum | None] = [None] * len(nodes)
         for i in graph.inputs:
             self.declared.setdefault(nodes[i].label, nodes[i])
+        if not keep:  # inputs first, so x*y*... terms come before cos(x) in a sum; with named
+            for name in self.order:  # nodes kept, inputs come as used: a = c + b stays so
+                if name in self.declared and name not in self.inputs:
+                    self._make(self.declared[name])
 
         def form(a: int) -> _Sum:
             s = forms[a]

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from .ad import _wrt_ids, backward, derivative_graph
+from .ad import _wrt_ids, backward
 from .errors import Diagnostic, InputError, UndefinedError
 from .graph import Graph, GraphBuilder
 from .printing import Line, to_lines
@@ -131,17 +131,20 @@ def _everywhere(output: str) -> Iterator[None]:
         ) from None
 
 
-def _raw(graph: Graph, wrt: Sequence[str], order: int, keep: set[str]) -> list[Graph]:
-    """The ``order``-th derivative with respect to each of ``wrt``, not yet simplified."""
-    firsts, _ = gradient_graphs(graph, wrt)
+def _raw(graph: Graph, wrt: Sequence[str], order: int, keep: set[str]) -> tuple[list[Graph], int]:
+    """The ``order``-th derivative with respect to each of ``wrt``, not yet simplified, and
+    the steps of the symbolic reverse sweeps that built them."""
+    firsts, steps = gradient_graphs(graph, wrt)
     inputs = input_order(graph)
     out = []
     for w in wrt:
         d = firsts[w]
         for _ in range(order - 1):
-            d = derivative_graph(simplify(d, keep=keep, order=inputs), w)
+            again, counted = gradient_graphs(simplify(d, keep=keep, order=inputs), [w])
+            d = again[w]
+            steps += counted
         out.append(d)
-    return out
+    return out, steps
 
 
 def derivative(expr: str | Graph, wrt: str, order: int = 1, *, keep_nodes: bool = False) -> Graph:
@@ -155,7 +158,7 @@ def derivative(expr: str | Graph, wrt: str, order: int = 1, *, keep_nodes: bool 
     order = _order(order)
     keep = assigned_names(graph.source) if keep_nodes else set()
     with _everywhere(graph.output_name):
-        (raw,) = _raw(graph, [wrt], order, keep)
+        (raw,), _ = _raw(graph, [wrt], order, keep)
         return simplify(
             raw,
             keep=keep,
@@ -176,6 +179,21 @@ class Differentiation:
     outputs: list[int]  # the node of each derivative in ``graph``
     kept: dict[int, str]  # nodes written as the spec's named nodes (--keep-nodes)
     keep_nodes: bool
+    nodes: int = 0  # op nodes of the graph differentiated
+    steps: int = 0  # steps of the symbolic reverse sweeps (one per order, and per input after
+    #                 the first order)
+
+    def sizes(self) -> dict[str, int]:
+        """The op nodes each simplified derivative needs (shared parts counted in each)."""
+        out = {}
+        nodes = self.graph.nodes
+        for w, root in zip(self.wrt, self.outputs):
+            need = {root}
+            for i in range(root, -1, -1):  # NB: args always precede their node
+                if i in need:
+                    need.update(nodes[i].args)
+            out[w] = sum(1 for i in need if nodes[i].kind == "op")
+        return out
 
     def lines(self, k: int | None = None, *, latex: bool = False) -> list[Line]:
         """The statements that compute every derivative (or the k-th alone)."""
@@ -214,7 +232,7 @@ def differentiate(
         raise InputError("the expression has no inputs to differentiate with respect to")
     keep = assigned_names(graph.source) if keep_nodes else set()
     with _everywhere(graph.output_name):
-        raw = _raw(graph, names, order, keep)
+        raw, steps = _raw(graph, names, order, keep)
         combined, outputs = simplify_many(raw, keep=keep, order=input_order(graph))
     kept = {n.id: n.name for n in combined.nodes if n.kind == "op" and n.name is not None}
     return Differentiation(
@@ -226,6 +244,8 @@ def differentiate(
         outputs,
         kept,
         keep_nodes,
+        graph.n_ops,
+        steps,
     )
 
 

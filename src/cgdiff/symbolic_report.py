@@ -71,12 +71,15 @@ def diff_latex(r: Differentiation) -> str:
 
 def diff_data(r: Differentiation) -> dict[str, Any]:
     """SPEC section 5: ``{"wrt": "x", "derivative": "2*x"}``; with several inputs, ``wrt``
-    is a list and ``derivative`` maps each input to its derivative.
+    is a list and ``derivative`` maps each input to its derivative.  ``steps`` counts the
+    symbolic reverse sweeps (``symbolic``: one step per op node of the graph each sweep
+    walks) and the op nodes of each simplified derivative.
 
     >>> from cgdiff import parse
     >>> from cgdiff.symbolic import differentiate
-    >>> diff_data(differentiate(parse("x^2"), ["x"]))
-    {'output': 'f', 'order': 1, 'wrt': 'x', 'derivative': '2*x'}
+    >>> d = diff_data(differentiate(parse("x^2"), ["x"]))
+    >>> d["wrt"], d["derivative"], d["steps"]
+    ('x', '2*x', {'nodes': 1, 'inputs': 1, 'symbolic': 1, 'derivative_nodes': {'x': 1}})
     """
     data: dict[str, Any] = {"output": r.output, "order": r.order}
     if len(r.wrt) == 1:
@@ -85,6 +88,12 @@ def diff_data(r: Differentiation) -> dict[str, Any]:
     else:
         data["wrt"] = list(r.wrt)
         data["derivative"] = {w: r.text(k) for k, w in enumerate(r.wrt)}
+    data["steps"] = {
+        "nodes": r.nodes,
+        "inputs": len(r.wrt),
+        "symbolic": r.steps,
+        "derivative_nodes": r.sizes(),
+    }
     return data
 
 
