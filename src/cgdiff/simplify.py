@@ -40,6 +40,7 @@ higher powers first), so the output does not depend on how a rule happened to or
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Collection, Sequence
 from fractions import Fraction
@@ -88,6 +89,7 @@ class _OverflowError(Exception):
     """A coefficient left the finite floats: keep that operation as it is written."""
 
 
+@functools.lru_cache(maxsize=4096)  # the same few coefficients come back again and again
 def _ratio(c: float) -> tuple[int, int] | None:
     """``(p, q)`` when ``c`` is the fraction p/q with a small q, else None.
 
@@ -192,11 +194,17 @@ class _Simplifier:
         for n in nodes:
             for a in n.args:
                 uses[a] += 1
+        left = list(uses)  # uses still to come: a form no later node needs is dropped
+        left[graph.output] += 1
         for n in nodes:
             if n.kind != "op":
                 continue
             assert n.op is not None
             s = self.apply(n.op.name, [form(a) for a in n.args])
+            for a in n.args:
+                left[a] -= 1
+                if left[a] == 0 and nodes[a].kind == "op":
+                    forms[a] = None
             if n.name is not None and n.name in keep:
                 s = self.atom(self.keep(s, n.name))
             elif s.size > MAX_PARTS or any(len(m) > MAX_PARTS for m in s.terms):

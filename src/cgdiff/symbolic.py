@@ -184,7 +184,12 @@ class Differentiation:
     #                 the first order)
 
     def sizes(self) -> dict[str, int]:
-        """The op nodes each simplified derivative needs (shared parts counted in each)."""
+        """The op nodes each simplified derivative needs (shared parts counted in each).
+
+        >>> from cgdiff import parse
+        >>> differentiate(parse("x^2*y + sin(x)")).sizes()
+        {'x': 4, 'y': 1}
+        """
         out = {}
         nodes = self.graph.nodes
         for w, root in zip(self.wrt, self.outputs):
@@ -196,7 +201,12 @@ class Differentiation:
         return out
 
     def lines(self, k: int | None = None, *, latex: bool = False) -> list[Line]:
-        """The statements that compute every derivative (or the k-th alone)."""
+        """The statements that compute every derivative (or the k-th alone).
+
+        >>> from cgdiff import parse
+        >>> [(line.name, line.text) for line in differentiate(parse("x*y")).lines()]
+        [('df_dx', 'y'), ('df_dy', 'x')]
+        """
         pairs = list(zip(self.names, self.outputs))
         if k is not None:
             pairs = [pairs[k]]
@@ -204,7 +214,13 @@ class Differentiation:
 
     def text(self, k: int | None = None) -> str:
         """The derivative alone when it is one expression; else a spec, one line per
-        statement, whose last lines are the derivatives."""
+        statement, whose last lines are the derivatives.
+
+        >>> from cgdiff import parse
+        >>> r = differentiate(parse("x*y"))
+        >>> r.text(0), r.text()
+        ('y', 'df_dx = y\\ndf_dy = x')
+        """
         lines = self.lines(k)
         alone = k is not None or len(self.outputs) == 1
         if alone and len(lines) == 1 and not self.keep_nodes:
@@ -286,6 +302,11 @@ class HessianSteps:
 
     @property
     def total(self) -> int:
+        """Every step counted.
+
+        >>> HessianSteps(2, 1, 2, 3, 2, {"x": 1}, 1, 2).total
+        10
+        """
         return (
             self.forward
             + self.backward
@@ -295,6 +316,11 @@ class HessianSteps:
         )
 
     def as_dict(self) -> dict[str, Any]:
+        """The counts as JSON keys.
+
+        >>> HessianSteps(2, 1, 2, 3, 2, {"x": 1}, 1, 2).as_dict()["graph_nodes"]
+        {'x': 1}
+        """
         return {
             "nodes": self.nodes,
             "inputs": self.inputs,

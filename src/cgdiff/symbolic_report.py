@@ -102,7 +102,13 @@ def diff_data(r: Differentiation) -> dict[str, Any]:
 
 def hessian_data(h: Hessian) -> dict[str, Any]:
     """SPEC section 5: ``{"value", "gradient", "hessian": {"x": {"x": ..., "y": ...}}}``,
-    with the output, point, method, step counts and warnings beside them."""
+    with the output, point, method, step counts and warnings beside them.
+
+    >>> from cgdiff.symbolic import hessian
+    >>> data = hessian_data(hessian("x^2*y", x=1, y=3))
+    >>> {k: {j: float(v) for j, v in row.items()} for k, row in data["hessian"].items()}
+    {'x': {'x': 6.0, 'y': 2.0}, 'y': {'x': 2.0, 'y': 0.0}}
+    """
     data: dict[str, Any] = {
         "output": h.output,
         "point": dict(h.point),
@@ -170,7 +176,16 @@ def hessian_steps_text(h: Hessian) -> list[str]:
 
 
 def render_hessian(h: Hessian) -> Any:
-    """A Rich renderable: value, gradient, the matrix as a table, and the step counts."""
+    """A Rich renderable: value, gradient, the matrix as a table, and the step counts.
+
+    >>> from rich.console import Console
+    >>> from cgdiff.symbolic import hessian
+    >>> console = Console(width=60, no_color=True)
+    >>> with console.capture() as out:
+    ...     console.print(render_hessian(hessian("x*y", x=1, y=2)))
+    >>> print(out.get().splitlines()[0])
+    value:    f = 2
+    """
     from rich import box
     from rich.console import Group
     from rich.markup import escape
