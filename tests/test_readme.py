@@ -4,43 +4,34 @@ every ``>>>`` example runs as a doctest."""
 from __future__ import annotations
 
 import doctest
-import os
+import importlib.util
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from conftest import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-CONSOLE = re.compile(r"```console\n\$ (.+?)\n(.*?)```", re.S)
+
+# The examples run exactly as tools/readme_examples.py runs them to paste their output.
+_spec = importlib.util.spec_from_file_location(
+    "readme_examples", ROOT / "tools" / "readme_examples.py"
+)
+assert _spec is not None and _spec.loader is not None
+examples = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(examples)
 
 
 def _normal(text: str) -> str:
     return "\n".join(line.rstrip() for line in text.strip("\n").split("\n")).strip("\n")
 
 
-EXAMPLES = [(m.group(1), m.group(2)) for m in CONSOLE.finditer(README)]
+EXAMPLES = [(m.group(1), m.group(2)) for m in examples.CONSOLE.finditer(README)]
 
 
 @pytest.mark.parametrize(("command", "shown"), EXAMPLES, ids=[c[:50] for c, _ in EXAMPLES])
 def test_console_example_prints_what_the_readme_shows(command: str, shown: str) -> None:
-    env = dict(os.environ)
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
-    env.pop("COLUMNS", None)
-    env["NO_COLOR"] = "1"
-    p = subprocess.run(
-        ["bash", "-c", f"{{ {command}\n}} 2>&1"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-        timeout=120,
-    )
-    assert _normal(p.stdout) == _normal(shown)
+    assert _normal(examples.run(command)) == _normal(shown)
 
 
 def test_there_are_examples() -> None:
