@@ -248,9 +248,13 @@ def test_too_few_valid_points_is_a_failure_that_says_so() -> None:
     assert one(
         "sqrt(x - 10)", "derivative.x", "1/(2 sqrt(x - 10))", sample_range=(10.0, 20.0)
     ).passed
-    # An answer defined nowhere (log of a negative number) is never a silent pass.
+    # An answer defined nowhere (log of a negative number) is wrong at the first point,
+    # where 2x is defined and the answer is not.
     r = one("x^2", "derivative.x", "2x + log(-1 - x^2)")
-    assert not r.passed and "undecided" in r.message
+    assert not r.passed and "the answer is undefined at x=" in r.message
+    x = r.counterexample["point"]["x"]
+    assert r.counterexample["expected"] == pytest.approx(2 * x)
+    assert math.isnan(r.counterexample["given"])
 
 
 def test_sample_range_per_input_in_a_key(tmp_path: Path) -> None:
@@ -569,12 +573,16 @@ def test_homework_submissions() -> None:
     n_items = expected_items(HOMEWORK / "key.toml")
     scores = {s.student: (s.score, s.max_score) for s in r.students or []}
     # ann answers every item right; bob gets 10 wrong (listed in the CSV by hand);
-    # cid answers 4 items right and has 5 malformed rows.
+    # cid answers 4 items right and has 5 malformed rows: 3 of them (1z, grad.q, a second
+    # node.v) answer no item of the key, so each is one more wrong item.
     assert scores == {
         "ann": (n_items, n_items),
         "bob": (n_items - 10, n_items),
-        "cid": (4, n_items),
+        "cid": (4, n_items + 3),
     }
+    cid = next(s for s in r.students or [] if s.student == "cid")
+    # By hand from the CSV: 8 rows answer key items (4 right, 4 wrong), 37 items unanswered.
+    assert (cid.malformed, cid.wrong, cid.unanswered) == (5, 4 + 3, n_items - 8)
     assert not r.ok
     lines = {e.line: e.message for e in r.malformed or []}
     rows = (HOMEWORK / "submissions.csv").read_text().splitlines()
@@ -636,7 +644,10 @@ expect.grad = { x = 3, y = 2 }
     r = check_answers(key, answers)
     scores = {s.student: s.score for s in r.students or []}
     assert scores == {"ann": 1, "bob": 1, "cid": 1}
-    assert all(s.max_score == 3 for s in r.students or [])
+    # 3 items each, plus one per malformed row that answers none of them: ann's unknown
+    # problem and unknown item, bob's short row.
+    assert {s.student: s.max_score for s in r.students or []} == {"ann": 5, "bob": 4, "cid": 3}
+    assert {s.student: s.malformed for s in r.students or []} == {"ann": 3, "bob": 2, "cid": 1}
     lines = {e.line for e in r.malformed or []}
     assert {3, 4, 5, 7, 9, 10, 11} <= lines
     bob = next(s for s in r.students or [] if s.student == "bob")
@@ -674,3 +685,257 @@ def test_check_expression() -> None:
         check_expression("x*y", {"x": 1, "y": 2}, [("grad.z", "1")])
     with pytest.raises(InputError, match="no value"):
         check_expression("x*y", {"x": 1}, [("value", "1")])
+
+
+# -- fixes from a new-user review ------------------------------------------------------------
+
+
+def test_answer_undefined_where_the_truth_is_defined_fails() -> None:
+    # abs'(x) is sign(x), defined for every x != 0; sqrt(x)/sqrt(x) is 1 for x > 0 only.
+    r = one("abs(x)", "derivative.x", "sqrt(x)/sqrt(x)")
+    assert not r.passed
+    x = r.counterexample["point"]["x"]
+    xr = sympy.Symbol("x", real=True)
+    truth = float(sympy.diff(sympy.Abs(xr), xr).subs(xr, x))  # sympy: sign(x)
+    assert x < 0 and truth == -1.0 and r.counterexample["expected"] == truth
+    assert math.isnan(r.counterexample["given"])
+    assert r.message == f"the answer is undefined at x={x:.6g}, where ∂f/∂x is -1"
+    # 2 x^1.5/sqrt(x) equals 2x only for x > 0.
+    r = one("x^2", "derivative.x", "2 x^1.5/sqrt(x)")
+    assert not r.passed and r.counterexample["point"]["x"] < 0
+    x = r.counterexample["point"]["x"]
+    assert r.counterexample["expected"] == pytest.approx(float(sympy.diff(X**2, X).subs(X, x)))
+
+
+def test_points_where_the_problem_is_undefined_are_not_asked() -> None:
+    # log(x) is undefined for x <= 0, so 1/abs(x) is only compared where it equals 1/x.
+    p = Problem("p", parse("log(x)"))
+    r = p.check("derivative.x", "1/abs(x)")
+    assert r.passed, r.message
+    n = int(re.search(r"equal at (\d+) random points", r.message).group(1))  # type: ignore[union-attr]
+    counted = sum(int((p._sample(k).point["x"] > 0).sum()) for k in range(len(p._samples)))
+    assert n == counted >= 100
+    # ... and 1/x + 1 is still wrong there.
+    assert not p.check("derivative.x", "1/abs(x) + 1").passed
+
+
+def test_a_formula_value_without_a_point_follows_the_same_rule() -> None:
+    # sqrt(x)^2 is x where it is defined (x >= 0): the answer x passes.
+    assert one("sqrt(x)^2", "value", "x").passed
+    # x is defined everywhere; sqrt(x)^2 is undefined for x < 0, so it fails there.
+    r = one("x", "value", "sqrt(x)^2")
+    assert not r.passed and r.counterexample["point"]["x"] < 0
+    assert "undefined" in r.message
+
+
+def test_domain_rule_in_a_key(tmp_path: Path) -> None:
+    key = write(
+        tmp_path,
+        "k.toml",
+        """
+[[problem]]
+expr = "log(x)"
+expect.derivative = { x = "1/abs(x)" }
+[[problem]]
+expr = "abs(x)"
+expect.derivative = { x = "sqrt(x)/sqrt(x)" }
+[[problem]]
+expr = "sqrt(x - 10)"
+expect.derivative = { x = "0.5/sqrt(x - 10)" }
+""",
+    )
+    r = check_key(key)
+    assert [p.passed for p in r.problems] == [True, False, False]
+    undecided = r.problems[2].checks[0].message
+    assert undecided.startswith("undecided: only 0 of 2000 random points")
+    assert "where f and ∂f/∂x are defined" in undecided
+
+
+def test_a_row_longer_than_the_header_is_malformed(tmp_path: Path) -> None:
+    key = write(
+        tmp_path,
+        "k.toml",
+        '[[problem]]\nname = "p1"\nexpr = "x*y"\nat = { x = 2, y = 3 }\nexpect.value = 6\n',
+    )
+    answers = write(
+        tmp_path, "a.csv", 'student,problem,item,answer\nfay,p1,value,5,9\ngus,p1,value,"5,9"\n'
+    )
+    r = check_answers(key, answers)
+    (bad,) = [e for e in r.malformed or [] if e.line == 2]
+    assert bad.student == "fay" and "5 fields, but the header has 4" in bad.message
+    fay = next(s for s in r.students or [] if s.student == "fay")
+    # The row was not read as the answer 5: the item has no answer, the row is one more wrong.
+    value = next(a for a in fay.items if a.item == "value")
+    assert value.answer is None and value.message == "no answer"
+    assert (fay.score, fay.max_score, fay.malformed) == (0, 2, 1)
+    # Quoted, "5,9" is one field: an answer that is not a number.
+    gus = next(s for s in r.students or [] if s.student == "gus")
+    assert "not a number or formula" in gus.items[0].message
+
+
+def test_undefined_at_the_point_is_exit_code_3(tmp_path: Path) -> None:
+    r = check_expression("1/x", {"x": 0}, [("value", "1")])
+    assert r.exit_code == 3
+    assert r.problems[0].undefined == "f = 1 / x is undefined at x=0"
+    assert check_expression("1/x", {"x": 2}, [("value", "1")]).exit_code == 1
+    assert check_expression("1/x", {"x": 2}, [("value", "0.5")]).exit_code == 0
+    # In a key the other problems still run; a wrong answer elsewhere does not lower it.
+    key = write(
+        tmp_path,
+        "k.toml",
+        """
+[[problem]]
+name = "bad"
+expr = "log(x)"
+at = { x = -1 }
+expect.value = 0
+expect.derivative = { x = "1/x" }
+[[problem]]
+name = "wrong"
+expr = "x"
+at = { x = 1 }
+expect.value = 2
+""",
+    )
+    r = check_key(key)
+    assert r.exit_code == 3 and [p.name for p in r.undefined] == ["bad"]
+    assert r.problems[0].checks[1].passed  # the formula needs no point
+    assert not r.problems[1].passed
+
+
+def test_empty_expect_tables_are_a_key_error(tmp_path: Path) -> None:
+    for text, path in (
+        ("[[problem]]\nexpr = 'x*y'\nexpect.grad = {}\n", "problem[1].expect"),
+        ("[[problem]]\nexpr = 'x'\nexpect.grad = {}\nexpect.nodes = {}\n", "problem[1].expect"),
+    ):
+        key = write(tmp_path, "k.toml", text)
+        with pytest.raises(InputError) as info:
+            load_key(key)
+        assert info.value.render().startswith(f"{key}: {path}: ")
+        assert "nothing to check" in info.value.message
+
+
+def test_per_input_ranges_in_defaults_apply_where_the_input_is(tmp_path: Path) -> None:
+    key = write(
+        tmp_path,
+        "k.toml",
+        """
+[defaults]
+sample_range = { y = [0, 1] }
+[[problem]]
+expr = "x*sqrt(y)"
+expect.derivative = { x = "sqrt(y)" }
+[[problem]]
+expr = "x^2"
+expect.derivative = { x = "2x" }
+""",
+    )
+    r = check_key(key)
+    assert r.ok
+    assert "x in [-2, 2], y in [0, 1]" in r.problems[0].checks[0].message
+    assert r.problems[1].checks[0].message.endswith("in [-2, 2]")
+    # y is sampled from [0, 1] only: sqrt(y) is defined at every point, none is left out.
+    p = load_key(key).problems[0]
+    p.check("derivative.x", "sqrt(y)")
+    y = p._sample(0).point["y"]
+    assert ((y >= 0) & (y <= 1)).all()
+
+
+@pytest.mark.parametrize(
+    ("defaults", "where", "what"),
+    [
+        ("sample_range = { q = [0, 1] }", "defaults.sample_range.q", "not an input of any"),
+        ("sample_range = { y = [1, 0] }", "defaults.sample_range.y", "low < high"),
+    ],
+)
+def test_errors_in_defaults_name_defaults(
+    tmp_path: Path, defaults: str, where: str, what: str
+) -> None:
+    key = write(
+        tmp_path,
+        "k.toml",
+        f"[defaults]\n{defaults}\n[[problem]]\nexpr = 'x*y'\nexpect.value = 'x*y'\n"
+        "[[problem]]\nexpr = 'x'\nexpect.value = 'x'\n",
+    )
+    with pytest.raises(InputError) as info:
+        load_key(key)
+    assert info.value.render().startswith(f"{key}: {where}: ") and what in info.value.message
+
+
+def test_a_malformed_row_costs_a_point() -> None:
+    # Every answer right, plus one row naming a problem the key does not have: not 100%.
+    import tempfile
+
+    d = Path(tempfile.mkdtemp())
+    key = write(
+        d, "k.toml", '[[problem]]\nname = "1"\nexpr = "2x"\nat = {x = 1}\nexpect.value = 2\n'
+    )
+    answers = write(d, "a.csv", "student,problem,item,answer\nann,1,value,2\nann,9,value,2\n")
+    r = check_answers(key, answers)
+    (ann,) = r.students or []
+    assert (ann.score, ann.max_score, ann.malformed, ann.wrong) == (1, 2, 1, 1)
+    assert len(r.malformed or []) == 1 and not r.ok
+
+
+def test_given_is_a_number_for_plain_numbers_and_text_for_formulas(tmp_path: Path) -> None:
+    r = check_expression(
+        "x*y", {"x": 2, "y": 3}, [("value", "6"), ("grad.x", "y"), ("grad.y", "sqrt(4)")]
+    )
+    assert [c.given for c in r.problems[0].checks] == [6.0, "y", "sqrt(4)"]
+    assert [c.expected for c in r.problems[0].checks] == [6.0, 3.0, 2.0]
+    key = write(
+        tmp_path,
+        "k.toml",
+        "[[problem]]\nexpr = 'x*y'\nat = {x = 2, y = 3}\nexpect.value = 6\n"
+        "expect.grad = { x = '3', y = 'x' }\n",
+    )
+    checks = check_key(key).problems[0].checks
+    assert [c.given for c in checks] == [6.0, 3.0, "x"]
+    assert all(isinstance(c.expected, float) for c in checks)
+    # a formula compared as a function: expected is the true formula's text
+    r = check_expression("x^2", None, [("derivative.x", "2x")])
+    assert isinstance(r.problems[0].checks[0].expected, str)
+
+
+def test_tolerance_messages_show_the_difference() -> None:
+    # 1000x at x = 1 is 1000; rtol 1e-3 allows 1 (+ the 1e-12 floor); 1001.001 is off by 1.001.
+    r = one("1000 x", "value", "1001.001", {"x": 1}, rtol=1e-3, atol=0.0)
+    assert not r.passed
+    m = re.search(r"given (\S+): off by (\S+), more than the tolerance (\S+)$", r.message)
+    assert m is not None, r.message
+    assert m.group(1) == "1001.001"
+    assert float(m.group(2)) > float(m.group(3))
+    assert math.isclose(float(m.group(2)), 1.001, rel_tol=1e-3)
+
+
+def test_unknown_names_in_messages() -> None:
+    p = Problem("p", parse("a = 2; u = a*x; J = u^2"), {"x": 1})
+    r = p.check("node.u", "q")
+    # every name an answer may use, not only the inputs
+    assert r.message.endswith("its names are a, x, u, J"), r.message
+    assert p.check("node.u", "a x").passed  # and indeed those names work
+    assert p.check("value", "u^2").passed
+    with pytest.raises(InputError) as info:
+        check_expression("x*y", {"q": 1, "x": 1, "y": 2}, [("value", "2")])
+    assert info.value.message.startswith("'q' is not an input of this problem")
+
+
+def test_each_distinct_expression_is_parsed_once(tmp_path: Path) -> None:
+    key = write(
+        tmp_path,
+        "k.toml",
+        "\n".join(
+            f"[[problem]]\nexpr = 'x*y + z'\nat = {{x = {k}, y = 2, z = 1}}\n"
+            f"expect.value = {2 * k + 1}\nexpect.grad = {{ x = 2, y = {k} }}"
+            for k in range(1, 5)
+        )
+        + "\n[[problem]]\nexpr = 'x*y + z'\noutput = 't1'\nat = {x = 3, y = 2, z = 0}\n"
+        "expect.value = 6\n",
+    )
+    k = load_key(key)
+    graphs = {id(p.graph) for p in k.problems}
+    assert len(graphs) == 2  # one per (expression, output)
+    # sharing a graph shares no point: x*y + z at x = k, y = 2, z = 1 is 2k + 1 (by hand)
+    r = check_key(k)
+    assert r.ok, [c.message for p in r.problems for c in p.checks]
+    assert [p.checks[0].expected for p in r.problems] == [3.0, 5.0, 7.0, 9.0, 6.0]

@@ -303,3 +303,146 @@ def test_no_color_table(cli, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NO_COLOR", "1")
     r = cli("check", "x", "--at", "x=1", "--expect", "value=1")
     assert r.code == 0 and "\x1b[" not in r.out
+
+
+# -- fixes from a new-user review ------------------------------------------------------------
+
+
+def test_undefined_at_the_point_exits_3(cli, tmp_path: Path) -> None:
+    r = cli("check", "1/x", "--at", "x=0", "--expect", "value=1")
+    assert r.code == 3
+    assert r.err == "error: f = 1 / x is undefined at x=0\n"
+    assert "cannot check" in r.out  # the report is still written
+    key = write(
+        tmp_path,
+        "key.toml",
+        """
+[[problem]]
+name = "fine"
+expr = "x"
+at = { x = 1 }
+expect.value = 1
+[[problem]]
+name = "bad"
+expr = "log(x)"
+at = { x = -1 }
+expect.value = 0
+[[problem]]
+name = "wrong"
+expr = "2x"
+at = { x = 1 }
+expect.value = 3
+""",
+    )
+    r = cli("check", key, "--format", "json")
+    assert r.code == 3  # 3 before 1: a wrong answer elsewhere does not hide it
+    assert r.err.startswith("error: problem 'bad': ") and "undefined" in r.err
+    data = json.loads(r.out)
+    assert [p["passed"] for p in data["problems"]] == [True, False, False]
+    # 2 before 3: a key that cannot be read stops everything
+    bad = Path(key).read_text() + "[[problem]]\nexpr = 'x'\nexpect.velue = 1\n"
+    r = cli("check", write(tmp_path, "bad.toml", bad))
+    assert r.code == 2 and r.err.startswith("error: ")
+
+
+def test_empty_expect_table_exits_2(cli, tmp_path: Path) -> None:
+    key = write(tmp_path, "key.toml", "[[problem]]\nexpr = 'x*y'\nexpect.grad = {}\n")
+    r = cli("check", key)
+    assert r.code == 2
+    assert r.err.startswith(f"error: {key}: problem[1].expect: ") and "nothing to check" in r.err
+
+
+def test_junit_messages_and_classnames_for_a_class(cli) -> None:
+    r = cli("check", KEY, "--answers", ANSWERS, "--format", "junit")
+    root = ET.fromstring(r.out)
+    pairs = [(c.get("classname"), c.get("name")) for c in root.iter("testcase")]
+    assert len(pairs) == len(set(pairs))  # tools merging by (classname, name) keep them apart
+    bob = next(s for s in root.findall("testsuite") if s.get("name") == "student bob")
+    cases = {c.get("name"): c for c in bob.findall("testcase") if c.get("classname") == "bob.1a"}
+    # bob,1a,grad.z,-4 on line 50; by hand dJ/dz = x + y = 3
+    failure = cases["grad.z"].find("failure")
+    assert failure is not None
+    message = failure.get("message") or ""
+    assert message.startswith("expected 3, given -4: off by 7")
+    assert message.endswith("(line 50 of the answers)")
+    cid = next(s for s in root.findall("testsuite") if s.get("name") == "student cid")
+    names = {(c.get("classname"), c.get("name")) for c in cid.findall("testcase")}
+    assert ("cid.malformed row", "line 93") in names
+
+
+def test_warnings_go_to_stderr(cli) -> None:
+    r = cli("check", "abs(x)", "--at", "x=0", "--expect", "grad.x=0")
+    assert r.code == 0
+    assert r.err == (
+        "warning: node f: abs is not differentiable at 0; the sub-gradient 0 is used (at x=0)\n"
+    )
+    assert "warning" not in r.out
+    r = cli("check", "abs(x)", "--at", "x=0", "--expect", "grad.x=0", "--format", "json")
+    assert json.loads(r.out)["problems"][0]["warnings"] == [
+        "node f: abs is not differentiable at 0; the sub-gradient 0 is used (at x=0)"
+    ]
+    assert r.err.startswith("warning: node f: abs")
+    # a folded constant that overflows names what overflows: 10^10 is 10000000000
+    r = cli("check", "10^10^10*x", "--at", "x=1", "--expect", "value=1")
+    assert r.code == 1 and r.err == "warning: pow(10, 10000000000) overflows to inf\n"
+
+
+def test_warnings_in_a_key_name_their_problem(cli, tmp_path: Path) -> None:
+    key = write(
+        tmp_path,
+        "key.toml",
+        "[[problem]]\nname = 'kink'\nexpr = 'relu(x)'\nat = { x = 0 }\nexpect.grad = { x = 0 }\n",
+    )
+    r = cli("check", key)
+    assert r.code == 0
+    assert r.err.startswith("warning: problem 'kink': node f: relu is not differentiable at 0")
+
+
+def test_given_in_json_is_a_number_or_the_formula(cli, tmp_path: Path) -> None:
+    r = cli("check", "x*y", "--at", "x=2,y=3", "--expect", "value=6,grad.x=y", "--format", "json")
+    checks = json.loads(r.out)["problems"][0]["checks"]
+    assert [c["given"] for c in checks] == [6.0, "y"]
+    assert [c["expected"] for c in checks] == [6.0, 3.0]
+    key = write(
+        tmp_path, "key.toml", "[[problem]]\nexpr = 'x*y'\nat = {x = 2, y = 3}\nexpect.value = 6\n"
+    )
+    r = cli("check", key, "--format", "json")
+    assert json.loads(r.out)["problems"][0]["checks"][0]["given"] == 6.0
+    r = cli("check", KEY, "--answers", ANSWERS, "--format", "json")
+    cid = next(s for s in json.loads(r.out)["students"] if s["student"] == "cid")
+    by_line = {a["line"]: a for a in cid["items"] if "line" in a}
+    assert by_line[92]["answer"] == -12.0  # cid,1a,value,-12.0
+    assert by_line[100]["answer"] == "2x sin(x) + x^2 cos(t)"
+    assert by_line[93]["malformed"] is True and by_line[93]["extra"] is True
+
+
+def test_students_table_counts_every_malformed_row(cli) -> None:
+    r = cli("check", KEY, "--answers", ANSWERS)
+    row = next(line.split() for line in r.out.splitlines() if line.strip().startswith("cid"))
+    # cid: 4 right of 45 items + 3 extra rows = 48; 7 wrong; 37 unanswered; 5 malformed rows,
+    # as many as the section below lists for cid
+    assert row == ["cid", "4", "48", "8", "7", "37", "5"]
+    assert r.out.count("(cid):") == 5
+
+
+def test_long_answer_length_in_the_table(tmp_path: Path) -> None:
+    from rich.console import Console
+
+    from cgdiff.check import check_expression
+    from cgdiff.check_report import render_check
+
+    answer = "+".join(["x"] * 4000) + "+x"  # 8,001 characters
+    assert len(answer) == 8001
+    console = Console(width=2000, record=True, color_system=None)
+    console.print(render_check(check_expression("x", None, [("value", answer)])))
+    text = console.export_text()
+    assert "(8001 characters)" in text and "(218 characters)" not in text
+
+
+def test_check_help_and_missing_expect(cli) -> None:
+    r = cli("check", "--help")
+    assert r.code == 0
+    at = " ".join(r.out[r.out.index("--at POINT") : r.out.index("--expect ITEMS")].split())
+    assert "several" not in at and "the one point" in at
+    r = cli("check", "x*y", "--at", "x=1,y=2")
+    assert r.code == 2 and "--expect is missing" in r.err

@@ -6,11 +6,12 @@ This module owns the rules a teacher and a student rely on when cgdiff marks an 
   file, which TOML key and what is wrong when it cannot;
 - judging one answer for one *item* of a problem (``value``, ``grad.x``, ``node.c``,
   ``adjoint.c``, ``derivative.x``): numbers within ``rtol``/``atol`` at the problem's point,
-  formula answers by evaluating both sides at random points where both are defined;
+  formula answers by evaluating both sides at random points where the problem's expression
+  and the true answer are defined (an answer undefined at such a point is wrong there);
 - node-level feedback: the first wrong node in evaluation order (values) or in backward
   order (adjoints);
 - a class's submissions (a CSV of ``student,problem,item,answer``), scored per student and
-  per item, with malformed rows reported by line.
+  per item, with malformed rows reported by line and counted as wrong.
 
 The truth always comes from the core passes (:func:`cgdiff.parse`, the forward pass of
 :mod:`cgdiff.evaluate` and the reverse sweep of :mod:`cgdiff.ad`); this module adds no
@@ -33,9 +34,9 @@ from typing import Any
 import numpy as np
 
 from .ad import backward
-from .errors import CgdiffError, InputError
+from .errors import CgdiffError, InputError, UndefinedError
 from .evaluate import forward
-from .graph import Graph
+from .graph import Graph, format_number
 from .ops import CONSTANTS, NUMERIC, suggest
 from .parse import parse, parse_value, read_source
 
@@ -59,6 +60,7 @@ __all__ = [
     "RowError",
     "Settings",
     "StudentResult",
+    "as_given",
     "check_answers",
     "check_expression",
     "check_key",
@@ -72,11 +74,11 @@ DEFAULT_RTOL = 1e-6  # relative tolerance when neither the problem nor [defaults
 DEFAULT_ATOL = 1e-9  # absolute tolerance, likewise
 # NB: values are float64, so a true 0 may come out as 1e-17; no atol goes below this floor.
 ATOL_FLOOR = 1e-12
-SAMPLES = 100  # random points a formula answer must agree at, where both sides are defined
+SAMPLES = 100  # random points a formula answer must agree at (where the truth is defined)
 SAMPLE_RANGE = (-2.0, 2.0)  # each input drawn uniformly from here (WeBWorK's default limits)
 SEED = 0  # the random points are the same on every run
 DRAW = 200  # points drawn in one vectorised pass
-MAX_DRAWS = 10  # draws before the verdict is "too few points where both are defined"
+MAX_DRAWS = 10  # draws before the verdict is "too few points where the truth is defined"
 MAX_ANSWER = 10_000  # characters; a longer answer fails without being parsed
 
 KINDS = ("value", "grad", "node", "adjoint", "derivative")
@@ -117,8 +119,10 @@ class Settings:
     seed: int = SEED
 
     def tolerance(self, expected: Any) -> Any:
-        """How far an answer may be from ``expected``: ``max(atol, floor) + rtol·|expected|``."""
-        return max(self.atol, ATOL_FLOOR) + self.rtol * np.abs(expected)
+        """How far an answer may be from ``expected``: ``max(atol, floor) + rtol·|expected|``
+        (a float for a float, an array for an array)."""
+        size = abs(expected) if isinstance(expected, float) else np.abs(expected)
+        return max(self.atol, ATOL_FLOOR) + self.rtol * size
 
     def range_of(self, name: str) -> tuple[float, float]:
         return self.ranges.get(name, self.sample_range)
@@ -146,13 +150,30 @@ def _g(x: float, digits: int = 6) -> str:
     return "0" if text == "-0" else text
 
 
-def _pair(expected: float, given: float) -> tuple[str, str]:
-    """Both numbers with enough digits that two different values never look the same."""
+def _pair(expected: float, given: float, exact: bool = False) -> tuple[str, str]:
+    """Both numbers with enough digits that two different values never look the same;
+    ``exact``: the given number is the student's own, shown with every digit they wrote."""
+    b = _exact(given) if exact else None
     for digits in (6, 9, 12, 17):
-        a, b = _g(expected, digits), _g(given, digits)
-        if a != b or float(expected) == float(given):
-            return a, b
-    return _g(expected, 17), _g(given, 17)
+        a = _g(expected, digits)
+        b_ = b if b is not None else _g(given, digits)
+        if a != b_ or float(expected) == float(given):
+            return a, b_
+    return _g(expected, 17), b if b is not None else _g(given, 17)
+
+
+def _exact(x: float) -> str:
+    """The shortest text that reads back as ``x`` (``1001.001``, not ``1001``)."""
+    return format_number(x) if math.isfinite(x) else _g(x)
+
+
+def _excess(off: float, tol: float) -> str:
+    """``off by A, more than the tolerance B`` with enough digits that A and B differ."""
+    for digits in range(3, 18):
+        a, b = _g(off, digits), _g(tol, digits)
+        if a != b:
+            break
+    return f"off by {a}, more than the tolerance {b}"
 
 
 @dataclass
@@ -165,14 +186,29 @@ class _Answer:
     error: str | None = None
     malformed: bool = False  # could not be read at all (syntax, empty, too long)
 
+    @property
+    def plain(self) -> bool:
+        """A number as written (a TOML number, or text such as ``-1.5e3``), not a formula."""
+        return self.number is not None and (
+            self.text is None or _NUMBER.fullmatch(self.text) is not None
+        )
+
+    def given(self) -> Any:
+        """The answer as reports show it: a plain number as a number, else its text."""
+        if self.plain and self.number is not None and math.isfinite(self.number):
+            return self.number
+        return self.text if self.text is not None else self.number
+
 
 @dataclass
 class _Sample:
-    """One draw of random points and the truth there: every node's value and adjoint."""
+    """One draw of random points and the truth there: every node's value and adjoint, and
+    where the problem's expression (its output) is defined."""
 
     point: dict[str, np.ndarray]
     values: list[Any]
     adjoints: list[Any]
+    defined: np.ndarray
 
 
 class Problem:
@@ -203,11 +239,12 @@ class Problem:
             point if all(n in point for n in graph.input_names) else None
         )
         self._truth: tuple[list[Any], list[Any]] | None = None
-        self._truth_error: str | None = None
+        self._truth_error: CgdiffError | None = None
         self._notes: list[str] = []
         self._samples: list[_Sample] = []
         self._rng: np.random.Generator | None = None
         self._texts: dict[str, str] = {}
+        self._names: list[str] | None = None
 
     @property
     def names(self) -> list[str]:
@@ -217,13 +254,16 @@ class Problem:
         >>> Problem("p", parse("u = x*y; J = sin(u) + 1")).names
         ['x', 'y', 'u', 'J']
         """
-        g = self.graph
-        assigned = {m.group(1) for m in _ASSIGNED.finditer(g.source)}
-        return [
-            n.label
-            for n in g.nodes
-            if n.name is not None and (n.kind == "input" or n.name in assigned or n.id == g.output)
-        ]
+        if self._names is None:
+            g = self.graph
+            assigned = {m.group(1) for m in _ASSIGNED.finditer(g.source)}
+            self._names = [
+                n.label
+                for n in g.nodes
+                if n.name is not None
+                and (n.kind == "input" or n.name in assigned or n.id == g.output)
+            ]
+        return self._names
 
     # -- items -----------------------------------------------------------------------------
     def target(self, item: str) -> tuple[str, int]:
@@ -269,7 +309,9 @@ class Problem:
 
     # -- the truth -------------------------------------------------------------------------
     def _at_point(self) -> tuple[list[Any], list[Any]]:
-        """Every node's value and adjoint at the problem's point (one reverse-mode pass)."""
+        """Every node's value and adjoint at the problem's point (one reverse-mode pass).
+        Raises the pass's error (an :class:`UndefinedError` where the problem is undefined
+        there) every time it is asked."""
         if self._truth is None and self._truth_error is None:
             try:
                 r = self.graph.grad(self.point or {})
@@ -277,10 +319,16 @@ class Problem:
                 self._truth = (r.values, adj)
                 self._notes = [d.text() for d in r.diagnostics]
             except CgdiffError as exc:
-                self._truth_error = exc.message
+                self._truth_error = exc
         if self._truth is None:
-            raise InputError(self._truth_error or "no point")
+            raise self._truth_error or InputError("no point")
         return self._truth
+
+    @property
+    def undefined(self) -> str | None:
+        """Why the problem is undefined at its point, once a check has needed the point."""
+        e = self._truth_error
+        return e.message if isinstance(e, UndefinedError) else None
 
     def _sample(self, k: int) -> _Sample:
         """The ``k``-th draw of random points, with the truth at each (made once, then kept)."""
@@ -298,7 +346,8 @@ class Problem:
             with np.errstate(all="ignore"):
                 seed = np.ones(DRAW)
                 adj, _, _ = backward(g, values, NUMERIC, seed, g.variable())
-            self._samples.append(_Sample(point, values, adj))
+            defined = np.broadcast_to(np.isfinite(values[g.output]), (DRAW,))
+            self._samples.append(_Sample(point, values, adj, defined))
         return self._samples[k]
 
     @staticmethod
@@ -332,7 +381,7 @@ class Problem:
             try:
                 values, adjoints = self._at_point()
                 return float(self._pick(kind, node, values, adjoints))
-            except InputError:
+            except CgdiffError:
                 return None
         return self._truth_text(item)
 
@@ -346,7 +395,7 @@ class Problem:
         """
         kind, node = self.target(item)
         ans = read_answer(answer, self)
-        given: Any = ans.text if ans.text is not None else ans.number
+        given = ans.given()
         if ans.error is not None:
             return CheckResult(
                 item,
@@ -368,11 +417,12 @@ class Problem:
     ) -> CheckResult:
         try:
             values, adjoints = self._at_point()
-        except InputError as exc:
+        except CgdiffError as exc:  # NB: run() reports an UndefinedError for the exit code
             return CheckResult(item, None, given, False, f"cannot check: {exc.message}")
         truth = float(self._pick(kind, node, values, adjoints))
-        where = _describe_point(self.point or {})
+        point = self.point or {}
         if ans.graph is not None:
+            where = _describe_point(point)
             got = _evaluate(ans.graph, self.graph, values)
             value = float(np.asarray(got).flat[0])
             if not math.isfinite(value):
@@ -388,31 +438,33 @@ class Problem:
             assert ans.number is not None
             value = ans.number
             # a constant expression (sqrt(2)/2, or 3..0, which is 3 times .0) shows its value
-            plain = ans.text is None or _NUMBER.fullmatch(ans.text) is not None
-            shown = "" if plain else f"{ans.text} = {_g(value)}"
+            shown = "" if ans.plain else f"{ans.text} = {_g(value)}"
         if not math.isfinite(truth):
             return CheckResult(
                 item,
                 truth,
                 given,
                 False,
-                f"{self.describe(item)} is {_g(truth)} at {where}: no finite answer matches",
+                f"{self.describe(item)} is {_g(truth)} at {_describe_point(point)}: "
+                "no finite answer matches",
             )
-        tol = float(self.settings.tolerance(truth))
+        tol = self.settings.tolerance(truth)
         off = abs(value - truth)
-        e, g = _pair(truth, value)
         if off <= tol:
             msg = f"{shown}; within tolerance" if shown else ""
             return CheckResult(item, truth, given, True, msg, value=value)
+        e, g = _pair(truth, value, exact=ans.graph is None and ans.plain)
         msg = f"expected {e}, given {g}"
         if shown:
             msg += f" ({shown})"
-        msg += f": off by {_g(off, 3)}, more than the tolerance {_g(tol, 3)}"
+        msg += f": {_excess(off, tol)}"
         return CheckResult(item, truth, given, False, msg, value=value)
 
     def _check_function(
         self, item: str, kind: str, node: int, ans: _Answer, given: Any
     ) -> CheckResult:
+        """Compare ``ans`` with the truth as functions, at random points where the problem's
+        expression and the truth are both defined; the answer must be defined there too."""
         g = self.graph
         names = g.input_names
         what = self.describe(item)
@@ -429,18 +481,23 @@ class Problem:
             else:
                 got = np.full(DRAW, ans.number)
             with np.errstate(all="ignore"):
-                ok = np.isfinite(truth) & np.isfinite(got)
-                bad = ok & (np.abs(got - truth) > self.settings.tolerance(truth))
+                # NB: points where the problem is undefined are not asked about, whatever
+                # the answer does there; at every other point an undefined answer is wrong.
+                ok = s.defined & np.isfinite(truth)
+                bad = ok & ~(np.abs(got - truth) <= self.settings.tolerance(truth))
             drawn += DRAW
             if np.any(bad):
                 j = int(np.argmax(bad))
                 point = {n: float(s.point[n][j]) for n in names}
                 t, a = float(truth[j]), float(got[j])
                 e, v = _pair(t, a)
-                msg = (
-                    f"differs at {_describe_point(point)}: {what} is {e} there, "
-                    f"the answer gives {v}"
-                )
+                where = _describe_point(point)
+                if math.isfinite(a):
+                    msg = f"differs at {where}: {what} is {e} there, the answer gives {v}"
+                elif math.isnan(a):
+                    msg = f"the answer is undefined at {where}, where {what} is {e}"
+                else:
+                    msg = f"the answer is {v} at {where}, where {what} is {e}"
                 if ans.graph is None and self.at is None and kind != "derivative":
                     msg += (
                         f" (the problem has no point, so answers are compared as "
@@ -464,14 +521,22 @@ class Problem:
                     f"equal at {valid} random points in {self.settings.describe_ranges(names)}",
                 )
         where = self.settings.describe_ranges(names)
+        out = g.output_name
+        label = g.nodes[node].label
+        if kind == "value" or (kind == "node" and node == g.output):
+            defined = f"{out} is"
+        elif kind == "node":
+            defined = f"{out} and {label} are"
+        else:
+            defined = f"{out} and {what} are"
         return CheckResult(
             item,
             expected,
             given,
             False,
-            f"undecided: only {valid} of {drawn} random points in {where} are where both the "
-            f"answer and {what} are defined, and {need} are needed (a key can move the "
-            "points with sample_range)",
+            f"undecided: only {valid} of {drawn} random points in {where} are where "
+            f"{defined} defined, and {need} are needed (a key can move the points with "
+            "sample_range)",
         )
 
     # -- a whole problem -------------------------------------------------------------------
@@ -483,14 +548,15 @@ class Problem:
         """
         checks = [self.check(item, answer) for item, answer in self.expect]
         feedback = node_feedback(self, checks)
-        return ProblemResult(self.name, checks, feedback, list(self._notes))
+        return ProblemResult(self.name, checks, feedback, list(self._notes), self.undefined)
 
 
-def _not_a(name: str, known: Sequence[str], what: str, item: str) -> str:
+def _not_a(name: str, known: Sequence[str], what: str, item: str | None = None) -> str:
     close = suggest(name, list(known), cutoff=0.6)
     listing = ", ".join(known) or "none"
     hint = f"did you mean '{close}'?" if close else f"they are: {listing}"
-    return f"'{name}' in '{item}' is not {what} of this problem; {hint}"
+    inside = f" in '{item}'" if item is not None and item != name else ""
+    return f"'{name}'{inside} is not {what} of this problem; {hint}"
 
 
 def _small_text(graph: Graph, node: int, to_text: Any, limit: int = 300) -> str | None:
@@ -579,12 +645,27 @@ def read_answer(answer: Any, problem: Problem | None = None) -> _Answer:
         if unknown:
             name = unknown[0]
             close = suggest(name, known, cutoff=0.6)
-            inputs = ", ".join(problem.graph.input_names) or "none"
-            hint = f"did you mean '{close}'?" if close else f"the inputs are {inputs}"
+            hint = f"did you mean '{close}'?" if close else f"its names are {', '.join(known)}"
             return _Answer(
                 text, error=f"the answer uses '{name}', which is not a name of this problem; {hint}"
             )
     return _Answer(text, graph=g)
+
+
+def as_given(answer: Any) -> Any:
+    """An answer as reports show it (``given``, ``answer``): a plain number as a number,
+    anything else (a formula, a constant expression, unreadable text) as written.
+
+    >>> as_given(" 6 "), as_given(6), as_given("sqrt(2)/2"), as_given("3,0"), as_given(None)
+    (6.0, 6.0, 'sqrt(2)/2', '3,0', None)
+    """
+    if isinstance(answer, (int, float)) and not isinstance(answer, bool):
+        return float(answer)
+    if isinstance(answer, str) and len(answer) <= MAX_ANSWER:
+        text = answer.strip()
+        if _NUMBER.fullmatch(text) and math.isfinite(float(text)):
+            return float(text)
+    return answer
 
 
 # -- node-level feedback ---------------------------------------------------------------------
@@ -602,6 +683,8 @@ def node_feedback(problem: Problem, checks: Sequence[CheckResult]) -> list[str]:
     J = 36 follows from your earlier answers (a carried error)
     """
     out: list[str] = []
+    if not any(c.item.startswith(("node.", "adjoint.")) for c in checks):
+        return out
     ids: dict[str, int] = {}
     for c in checks:
         try:
@@ -645,7 +728,7 @@ def _carried(
     they answered set to their answer, and every other node computed as usual."""
     try:
         values, _ = problem._at_point()
-    except InputError:
+    except CgdiffError:
         return False
     g = problem.graph
     with np.errstate(all="ignore"):
@@ -715,7 +798,8 @@ class CheckResult:
 
 @dataclass
 class ProblemResult:
-    """Every check of one problem, node-level feedback and warnings from the passes.
+    """Every check of one problem, node-level feedback, warnings from the passes, and why
+    the problem is undefined at its point if it is (exit code 3).
 
     >>> ProblemResult("1a", [CheckResult("value", 1.0, 2.0, False, "")]).passed
     False
@@ -725,6 +809,7 @@ class ProblemResult:
     checks: list[CheckResult]
     feedback: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    undefined: str | None = None
 
     @property
     def passed(self) -> bool:
@@ -745,16 +830,18 @@ class AnswerResult:
     answer: str | None
     passed: bool
     message: str
-    line: int | None = None
+    line: int | None = None  # None: no row answered this item of the key
     expected: Any = None
     counterexample: dict[str, Any] | None = None
-    scored: bool = True  # one of the key's items (False: a row that names none of them)
     value: float | None = None  # the answer's number at the point, for node feedback
+    malformed: bool = False  # the row is malformed (reported by line), so it is wrong
+    extra: bool = False  # not the answer to one of the key's items: an extra wrong item
 
 
 @dataclass
 class StudentResult:
-    """A student's answers: one per item of the key, then any rows that name no item.
+    """A student's answers: one per item of the key, then each malformed row that is not
+    the answer to one of them (each such row is one more wrong item).
 
     >>> StudentResult("ann", [AnswerResult("1a", "value", "5", True, "")]).score
     1
@@ -765,11 +852,26 @@ class StudentResult:
 
     @property
     def score(self) -> int:
-        return sum(1 for a in self.items if a.scored and a.passed)
+        return sum(1 for a in self.items if a.passed)
 
     @property
     def max_score(self) -> int:
-        return sum(1 for a in self.items if a.scored)
+        return len(self.items)
+
+    @property
+    def wrong(self) -> int:
+        """Answers given and wrong (malformed rows included)."""
+        return sum(1 for a in self.items if not a.passed and a.line is not None)
+
+    @property
+    def unanswered(self) -> int:
+        """Items of the key that no row answers."""
+        return sum(1 for a in self.items if a.line is None)
+
+    @property
+    def malformed(self) -> int:
+        """The student's malformed rows: every one is reported by line."""
+        return sum(1 for a in self.items if a.malformed)
 
 
 @dataclass
@@ -835,6 +937,19 @@ class CheckReport:
             if any(not a.passed for s in self.students for a in s.items):
                 return False
         return not self.malformed
+
+    @property
+    def undefined(self) -> list[ProblemResult]:
+        """The problems that are undefined at their point."""
+        return [p for p in self.problems if p.undefined is not None]
+
+    @property
+    def exit_code(self) -> int:
+        """SPEC section 7: 3 when a problem is undefined at its point, else 1 when an answer
+        is wrong, else 0 (a key or answers file that cannot be read raised, for exit 2)."""
+        if self.undefined:
+            return 3
+        return 0 if self.ok else 1
 
 
 # -- the answer key ---------------------------------------------------------------------------
@@ -984,18 +1099,38 @@ def load_key(path: str | Path) -> Key:
         raise w.error("problem", "must be an array of tables, written [[problem]]")
     problems: list[Problem] = []
     seen: dict[str, int] = {}
+    # NB: keys repeat expressions (one per point); each distinct one is parsed once and its
+    # graph shared, which is safe because a graph holds no state of any one pass.
+    graphs: dict[tuple[str, str | None], Graph] = {}
     for k, table in enumerate(tables, start=1):
-        p = _problem(table, k, base, path.parent, w)
+        p = _problem(table, k, base, path.parent, w, graphs)
         if p.name in seen:
             raise w.error(
                 f"problem[{k}].name", f"'{p.name}' is also the name of problem[{seen[p.name]}]"
             )
         seen[p.name] = k
         problems.append(p)
+    # A per-input range in [defaults] applies to the problems that have that input; one that
+    # no problem has is a typo.
+    inputs = {n for p in problems for n in p.graph.input_names}
+    for name in base.ranges:
+        if name not in inputs:
+            raise w.error(
+                f"defaults.sample_range.{name}",
+                f"'{name}' is not an input of any problem; "
+                + _not_a(name, sorted(inputs), "an input").partition("; ")[2],
+            )
     return Key(path, problems)
 
 
-def _problem(table: dict[str, Any], k: int, base: Settings, folder: Path, w: _Where) -> Problem:
+def _problem(
+    table: dict[str, Any],
+    k: int,
+    base: Settings,
+    folder: Path,
+    w: _Where,
+    graphs: dict[tuple[str, str | None], Graph],
+) -> Problem:
     where = f"problem[{k}]"
     _unknown_keys(table, _PROBLEM_KEYS, where, w)
     name = table.get("name", str(k))
@@ -1011,17 +1146,21 @@ def _problem(table: dict[str, Any], k: int, base: Settings, folder: Path, w: _Wh
     if output is not None and not isinstance(output, str):
         raise w.error(f"{where}.output", "must be a node name (a string)")
     try:
-        graph = parse(read_source(expr, folder), output=output)
+        source = read_source(expr, folder)
+        graph = graphs.get((source, output))
+        if graph is None:
+            graph = graphs[(source, output)] = parse(source, output=output)
     except CgdiffError as exc:
         raise w.error(f"{where}.expr", exc.render()) from None
     at: dict[str, float] | None = None
     if "at" in table:
         at = _point(table["at"], graph, f"{where}.at", w)
     settings = _settings(table, base, where, w)
-    for name_, _ in settings.ranges.items():
+    own = table.get("sample_range")
+    for name_ in own if isinstance(own, dict) else ():
         if name_ not in graph.input_names:
             raise w.error(
-                f"{where}.sample_range.{name_}", _not_a(name_, graph.input_names, "an input", name_)
+                f"{where}.sample_range.{name_}", _not_a(name_, graph.input_names, "an input")
             )
     expect = table.get("expect")
     if not isinstance(expect, dict) or not expect:
@@ -1047,6 +1186,14 @@ def _problem(table: dict[str, Any], k: int, base: Settings, folder: Path, w: _Wh
         for n, a in answers.items():
             paths.append(f"{where}.expect.{key}.{n}")
             items.append((f"{kind}.{n}", _answer_value(a, paths[-1], w)))
+    if not items:  # only empty tables, e.g. expect.grad = {}
+        empty = " and ".join(f"expect.{key}" for key in expect)
+        raise w.error(
+            f"{where}.expect",
+            f"problem '{name}' has nothing to check: {empty} "
+            f"{'is' if len(expect) == 1 else 'are'} empty; give answers, as in "
+            "expect.grad = { x = 1 }",
+        )
     problem = Problem(name, graph, at, settings, items, where)
     for (item, _), key_path in zip(items, paths, strict=True):
         try:
@@ -1070,7 +1217,7 @@ def _point(table: Any, graph: Graph, where: str, w: _Where) -> dict[str, float]:
         if name in CONSTANTS:
             raise w.error(f"{where}.{name}", f"'{name}' is a constant and cannot be given a value")
         if name not in graph.input_names:
-            raise w.error(f"{where}.{name}", _not_a(name, graph.input_names, "an input", name))
+            raise w.error(f"{where}.{name}", _not_a(name, graph.input_names, "an input"))
         if isinstance(v, str):
             try:
                 point[name] = parse_value(v)
@@ -1125,7 +1272,7 @@ def check_expression(
     if at is not None:
         for given in at:
             if given not in graph.input_names:
-                raise InputError(_not_a(given, graph.input_names, "an input", given))
+                raise InputError(_not_a(given, graph.input_names, "an input"))
         missing = [n for n in graph.input_names if n not in at and n not in graph.defaults()]
         if missing:
             raise InputError(
@@ -1178,8 +1325,10 @@ def check_answers(key: Key | str | Path, answers: str | Path) -> CheckReport:
 
     Every student is scored on every item the key lists (one point each; no answer is a
     wrong answer).  A malformed row (unknown problem or item, empty or unreadable answer,
-    a repeated answer, a short row) is reported by line and counted as wrong for that
-    student; it never stops the run.
+    a repeated answer, a row with fewer or more fields than the header) is reported by line
+    and counted as one wrong answer for that student: the answer to its item when it is the
+    first row for one of the key's items, else an extra wrong item that adds one to
+    ``max_score``.  It never stops the run.
 
     >>> import tempfile, os
     >>> d = tempfile.mkdtemp(); k = os.path.join(d, "k.toml"); a = os.path.join(d, "a.csv")
@@ -1205,7 +1354,9 @@ def check_answers(key: Key | str | Path, answers: str | Path) -> CheckReport:
             if row.student:
                 given.setdefault(row.student, {})
                 extra.setdefault(row.student, []).append(
-                    AnswerResult("", "", None, False, row.message, row.line, scored=False)
+                    AnswerResult(
+                        "", "", None, False, row.message, row.line, malformed=True, extra=True
+                    )
                 )
             continue
         line, student, pname, item, answer = row
@@ -1235,7 +1386,9 @@ def check_answers(key: Key | str | Path, answers: str | Path) -> CheckReport:
         if why is not None or problem is None:
             message = why or "unknown problem"
             errors.append(RowError(line, student, message))
-            own_extra.append(AnswerResult(pname, item, answer, False, message, line, scored=False))
+            own_extra.append(
+                AnswerResult(pname, item, answer, False, message, line, malformed=True, extra=True)
+            )
             continue
         first_line[(student, pname, item)] = line
         result = problem.check(item, answer)
@@ -1251,6 +1404,7 @@ def check_answers(key: Key | str | Path, answers: str | Path) -> CheckReport:
             result.expected,
             result.counterexample,
             value=result.value,
+            malformed=result.malformed,
         )
     students = [
         StudentResult(student, _score_items(key, mine) + extra.get(student, []))
@@ -1264,7 +1418,7 @@ def check_answers(key: Key | str | Path, answers: str | Path) -> CheckReport:
                 1
                 for s in students
                 for a in s.items
-                if a.scored and a.problem == p.name and a.item == item and a.passed
+                if not a.extra and a.problem == p.name and a.item == item and a.passed
             ),
             len(students),
         )
@@ -1332,13 +1486,14 @@ def _read_rows(path: Path) -> list[tuple[int, str, str, str, str] | RowError]:
                     continue
                 if not any(c.strip() for c in row):
                     continue
-                if len(row) <= max(cols):
+                # NB: a row longer than the header is as broken as a short one: "ann,1a,
+                # value,5,9" is a decimal comma, and taking its "5" would mark a wrong number.
+                if len(row) <= max(cols) or len(row) > len(header):
                     student = row[cols[0]].strip() if cols[0] < len(row) else ""
-                    out.append(
-                        RowError(
-                            line, student, f"{len(row)} fields, but the header has {len(header)}"
-                        )
-                    )
+                    why = f"{len(row)} fields, but the header has {len(header)}"
+                    if len(row) > len(header):
+                        why += '; an answer with a comma in it is quoted: "5,9"'
+                    out.append(RowError(line, student, why))
                     continue
                 s, p, i, a = (row[c] for c in cols)
                 out.append((line, s.strip(), p.strip(), i.strip(), a))

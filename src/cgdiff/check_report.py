@@ -2,26 +2,38 @@
 JUnit XML for CI systems, and a Gradescope autograder ``results.json``.
 
 Nothing here prints or exits; every function returns a string or a Rich renderable and the
-CLI writes it.  Rich is imported only by :func:`render_check`, so the other formats start
-fast.  Answers come from students: in tables they are Rich ``Text`` (never read as markup),
-in XML the characters XML 1.0 cannot hold are escaped, and long answers are cut short.
+CLI writes it.  Rich is imported only by :func:`render_check`, and the number formatting of
+:mod:`cgdiff.report` only where numbers are shown, so ``--format json`` starts fast.  Answers
+come from students: in tables they are Rich ``Text`` (never read as markup), in XML the
+characters XML 1.0 cannot hold are escaped, and long answers are cut short.
 
 JUnit XML follows the Ant/Jenkins convention: ``<testsuites>`` holding one ``<testsuite>``
 (the answer key) or one per student, each check a ``<testcase classname=PROBLEM
-name=ITEM>`` with a ``<failure message=...>`` when it failed.  The Gradescope format is the
-autograder's ``results.json``: ``{"score", "output", "tests": [{"name", "number", "score",
-"max_score", "status", "output", "visibility"}]}``, one submission per file.
+name=ITEM>`` (``STUDENT.PROBLEM`` for a student's answers, so tools that merge test cases by
+class and name keep students apart) with a ``<failure message=...>`` when it failed.  The
+Gradescope format is the autograder's ``results.json``: ``{"score", "output", "tests":
+[{"name", "number", "score", "max_score", "status", "output", "visibility"}]}``, one
+submission per file.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from typing import Any
 
-from .check import AnswerResult, CheckReport, CheckResult, ProblemResult, StudentResult
+from .check import (
+    MAX_ANSWER,
+    AnswerResult,
+    CheckReport,
+    CheckResult,
+    ProblemResult,
+    StudentResult,
+    as_given,
+)
 from .errors import InputError
-from .report import dumps, fmt_number
+from .graph import format_number
 
 __all__ = ["check_data", "render_check", "render_gradescope", "render_junit", "shown"]
 
@@ -42,32 +54,69 @@ def shown(value: Any, limit: int = SHOWN) -> str:
         if len(value) > limit:
             return f"{one[: limit - 1]}… ({len(value)} characters)"
         return one
-    return str(fmt_number(value))
+    return _fmt(value)
+
+
+def _fmt(value: Any, digits: int = 6) -> str:
+    # NB: imported here, so --format json loads neither report nor printing.
+    from .report import fmt_number
+
+    return fmt_number(value, digits)
 
 
 def _pair(expected: Any, given: Any) -> tuple[str, str]:
-    """Expected and given, with enough digits that two different numbers never look equal."""
-    if isinstance(expected, float) and isinstance(given, float) and expected != given:
-        for digits in (6, 9, 12, 17):
-            a, b = fmt_number(expected, digits), fmt_number(given, digits)
-            if a != b:
-                return a, b
-    return shown(expected), shown(given)
+    """Expected and given as text, not yet cut short: a given number with every digit the
+    student wrote, and the expected one with enough digits that the two never look equal.
+
+    >>> _pair(1000.0, "1001.001"), _pair(0.1 + 0.2, 0.3), _pair(-12.0, "-12.0")
+    (('1000', '1001.001'), ('0.30000000000000004', '0.3'), ('-12', '-12.0'))
+    """
+    number = as_given(given)
+    g = given if isinstance(given, str) else _full(given)
+    if not isinstance(expected, float):
+        return _full(expected), g
+    for digits in (6, 9, 12, 17):
+        e = _fmt(expected, digits)
+        if e != g or (isinstance(number, float) and number == expected):
+            break
+    return e, g
+
+
+def _full(value: Any) -> str:
+    if isinstance(value, float):
+        return format_number(value) if math.isfinite(value) else _fmt(value)
+    return "" if value is None else str(value)
 
 
 # -- JSON -------------------------------------------------------------------------------------
 
 
+# NB: check_data builds JSON values as it goes (non-finite numbers as the strings of SPEC
+# section 5) rather than walking the document again afterwards: a class's report is large.
+
+
+def _num(v: Any) -> Any:
+    """A value for JSON: a non-finite float as ``"nan"``, ``"inf"``, ``"-inf"``."""
+    if isinstance(v, float) and not math.isfinite(v):
+        return "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")
+    return v
+
+
+def _counterexample(ce: dict[str, Any]) -> dict[str, Any]:
+    point = {k: _num(v) for k, v in ce["point"].items()}
+    return {"point": point, "expected": _num(ce["expected"]), "given": _num(ce["given"])}
+
+
 def _check_row(c: CheckResult) -> dict[str, Any]:
     row: dict[str, Any] = {
         "item": c.item,
-        "expected": c.expected,
+        "expected": _num(c.expected),
         "given": _answer(c.given),
         "passed": c.passed,
         "message": c.message,
     }
     if c.counterexample is not None:
-        row["counterexample"] = c.counterexample
+        row["counterexample"] = _counterexample(c.counterexample)
     if c.first_wrong:
         row["first_wrong"] = True
     return row
@@ -75,11 +124,9 @@ def _check_row(c: CheckResult) -> dict[str, Any]:
 
 def _answer(value: Any) -> Any:
     # NB: an answer over the length limit failed unread; echoing megabytes back helps nobody.
-    from .check import MAX_ANSWER
-
     if isinstance(value, str) and len(value) > MAX_ANSWER:
         return shown(value)
-    return value
+    return _num(as_given(value))
 
 
 def _problem_data(p: ProblemResult) -> dict[str, Any]:
@@ -106,11 +153,13 @@ def _answer_row(a: AnswerResult) -> dict[str, Any]:
     if a.line is not None:
         row["line"] = a.line
     if a.expected is not None:
-        row["expected"] = a.expected
+        row["expected"] = _num(a.expected)
     if a.counterexample is not None:
-        row["counterexample"] = a.counterexample
-    if not a.scored:
-        row["scored"] = False
+        row["counterexample"] = _counterexample(a.counterexample)
+    if a.malformed:
+        row["malformed"] = True
+    if a.extra:
+        row["extra"] = True
     return row
 
 
@@ -150,8 +199,10 @@ def check_data(report: CheckReport) -> dict[str, Any]:
 
 
 def render_json(report: CheckReport) -> str:
-    """:func:`check_data` as one RFC 8259 document."""
-    return dumps(check_data(report))
+    """:func:`check_data` as one RFC 8259 document (``allow_nan=False`` proves it)."""
+    import json
+
+    return json.dumps(check_data(report), ensure_ascii=False, allow_nan=False)
 
 
 # -- Rich tables ------------------------------------------------------------------------------
@@ -195,13 +246,8 @@ def _problems_table(report: CheckReport) -> Any:
 
 
 def _notes(report: CheckReport) -> list[Any]:
-    out = []
-    for p in report.problems:
-        for f in p.feedback:
-            out.append(_text(f"{p.name}: {f}", "yellow"))
-        for n in p.notes:
-            out.append(_text(f"{p.name}: warning: {n}", "dim"))
-    return out
+    # NB: warnings go to stderr (the CLI writes them), as for every command.
+    return [_text(f"{p.name}: {f}", "yellow") for p in report.problems for f in p.feedback]
 
 
 def _summary(report: CheckReport) -> str:
@@ -225,18 +271,15 @@ def _students_table(students: Sequence[StudentResult]) -> Any:
     ):
         t.add_column(name, justify=justify)
     for s in students:
-        wrong = sum(1 for a in s.items if a.scored and not a.passed and a.answer is not None)
-        missing = sum(1 for a in s.items if a.scored and a.answer is None)
-        bad = sum(1 for a in s.items if not a.scored)
         pct = f"{100 * s.score / s.max_score:.0f}" if s.max_score else "-"
         t.add_row(
             _text(shown(s.student, 40)),
             str(s.score),
             str(s.max_score),
             pct,
-            str(wrong),
-            str(missing),
-            str(bad),
+            str(s.wrong),
+            str(s.unanswered),
+            str(s.malformed),
         )
     return t
 
@@ -261,7 +304,7 @@ def _wrong_table(students: Sequence[StudentResult]) -> tuple[Any, int]:
     t = _table("wrong answers")
     for name in ("student", "problem", "item", "answer", "expected", "message"):
         t.add_column(name, overflow="fold")
-    rows = [(s, a) for s in students for a in s.items if not a.passed and a.answer is not None]
+    rows = [(s, a) for s in students for a in s.items if not a.passed and a.line is not None]
     for s, a in rows[:MAX_ROWS]:
         e, g = _pair(a.expected, a.answer)
         t.add_row(
@@ -318,11 +361,12 @@ def render_check(report: CheckReport) -> Any:
 # -- JUnit XML --------------------------------------------------------------------------------
 
 # Characters XML 1.0 cannot hold at all, even escaped; a student's answer may contain them.
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# NB: compiled on first use: this character class takes milliseconds to build.
+_NOT_XML = "[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
 
 
 def _xml_text(text: str) -> str:
-    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    return re.sub(_NOT_XML, lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def _details(expected: Any, given: Any, message: str) -> str:
@@ -343,30 +387,26 @@ def render_junit(report: CheckReport) -> str:
     import xml.etree.ElementTree as ET
 
     root = ET.Element("testsuites", name="cgdiff check")
-    suites: list[tuple[str, list[tuple[str, str, bool, str]]]] = []
-    if report.students is None:
-        cases = [
-            (p.name, c.item, c.passed, _details(c.expected, c.given, c.message))
-            for p in report.problems
-            for c in p.checks
-        ]
-        suites.append((f"cgdiff check {report.source}", cases))
-    else:
-        key_cases = [
-            (p.name, c.item, c.passed, _details(c.expected, c.given, c.message))
-            for p in report.problems
-            for c in p.checks
-        ]
-        suites.append((f"cgdiff check {report.source}", key_cases))
-        for s in report.students:
-            cases = []
-            for a in s.items:
-                name = a.item if a.scored else f"line {a.line}"
-                text = _details(a.expected, a.answer, a.message)
-                if a.line is not None:
-                    text += f"\n(line {a.line} of the answers)"
-                cases.append((a.problem or "malformed row", name, a.passed, text))
-            suites.append((f"student {s.student}", cases))
+    # (classname, name, passed, one-line message, details) per test case
+    suites: list[tuple[str, list[tuple[str, str, bool, str, str]]]] = []
+    key_cases = [
+        (p.name, c.item, c.passed, c.message, _details(c.expected, c.given, c.message))
+        for p in report.problems
+        for c in p.checks
+    ]
+    suites.append((f"cgdiff check {report.source}", key_cases))
+    for s in report.students or []:
+        cases = []
+        for a in s.items:
+            name = f"line {a.line}" if a.extra else a.item
+            text = _details(a.expected, a.answer, a.message)
+            message = a.message
+            if a.line is not None:
+                text += f"\n(line {a.line} of the answers)"
+                message += f" (line {a.line} of the answers)"
+            problem = a.problem if a.problem and not a.extra else "malformed row"
+            cases.append((f"{s.student}.{problem}", name, a.passed, message, text))
+        suites.append((f"student {s.student}", cases))
     total = failures = 0
     for name, cases in suites:
         failed = sum(1 for c in cases if not c[2])
@@ -380,14 +420,14 @@ def render_junit(report: CheckReport) -> str:
             errors="0",
             skipped="0",
         )
-        for classname, test, passed, text in cases:
+        for classname, test, passed, message, text in cases:
             case = ET.SubElement(
                 suite, "testcase", classname=_xml_text(classname), name=_xml_text(test)
             )
             if not passed:
-                first = text.split("\n")[-1]
+                one_line = " ".join(message.split()) or "wrong answer"
                 failure = ET.SubElement(
-                    case, "failure", message=_xml_text(shown(first, 500)), type="WrongAnswer"
+                    case, "failure", message=_xml_text(shown(one_line, 500)), type="WrongAnswer"
                 )
                 failure.text = _xml_text(text)
     root.set("tests", str(total))
@@ -439,17 +479,19 @@ def render_gradescope(report: CheckReport) -> str:
         order = {p.name: k for k, p in enumerate(report.problems, start=1)}
         numbers: dict[str, int] = {}
         for a in s.items:
-            if a.scored:
+            if not a.extra:
                 numbers[a.problem] = numbers.get(a.problem, 0) + 1
                 number = f"{order.get(a.problem, 0)}.{numbers[a.problem]}"
                 text = _details(a.expected, a.answer, a.message)
                 tests.append(_gs_test(f"{a.problem}: {a.item}", number, a.passed, 1.0, text))
-            else:
-                tests.append(_gs_test(f"line {a.line}: malformed row", None, False, 0.0, a.message))
+            else:  # a malformed row that answers no item of the key: one more wrong item
+                tests.append(_gs_test(f"line {a.line}: malformed row", None, False, 1.0, a.message))
         output = f"{s.student}: {s.score} of {s.max_score} answers right"
         if report.malformed:
             output += f"; {len(report.malformed)} malformed row(s), counted as wrong"
     score = float(sum(t["score"] for t in tests))
+    from .report import dumps
+
     return dumps({"score": score, "output": output, "tests": tests})
 
 

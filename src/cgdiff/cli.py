@@ -427,13 +427,25 @@ def check(
             "--answers", metavar="CSV", help="A class's submissions to check against the key."
         ),
     ] = None,
-    at: AtOpt = None,
+    at: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--at",
+            metavar="POINT",
+            help="name=value,name=value: the one point where EXPR's answers are checked "
+            "(without it, formula answers are compared as functions).",
+        ),
+    ] = None,
     expect: Annotated[
-        list[str] | None, typer.Option("--expect", metavar="ITEMS", help="e.g. value=5,grad.x=2")
+        list[str] | None,
+        typer.Option(
+            "--expect", metavar="ITEMS", help="The answers for EXPR, e.g. value=5,grad.x=2."
+        ),
     ] = None,
     fmt: Annotated[CheckFormat, typer.Option("--format")] = CheckFormat.table,
 ) -> None:
-    """Check answers: an answer key (TOML), or one expression against --expect."""
+    """Check answers: an answer key (TOML), or one expression against --expect.  Exit 1
+    when an answer is wrong, 3 when a problem is undefined at its point."""
     from . import check_report
     from .check import check_answers, check_expression, check_key, parse_items
     from .parse import parse_point
@@ -449,28 +461,54 @@ def check(
         name = target if target.startswith("@") else "(stdin)" if target == "-" else None
         report = check_expression(text, point, items, name=name)
     else:
+        path = Path(target)
+        is_key = path.exists() or target.endswith(".toml")
+        if at is not None and not is_key:
+            raise InputError(
+                "nothing to check: --expect is missing; give the answers with "
+                "--expect ITEMS (e.g. --expect value=5,grad.x=2)"
+            )
         if at is not None:
             raise InputError(
                 "--at goes with an expression and --expect; in an answer key "
                 "each problem gives its point with at = { ... }"
             )
-        path = Path(target)
-        if not path.exists() and not target.endswith(".toml"):
+        if not is_key:
             raise InputError(
                 f"'{target}' is not a file; to check an expression give "
                 "--expect ITEMS (e.g. --expect value=5,grad.x=2)"
             )
         report = check_key(path) if answers is None else check_answers(path, answers)
     if fmt is CheckFormat.json:
-        _out(check_report.render_json(report))
+        out = check_report.render_json(report)
     elif fmt is CheckFormat.junit:
-        _out(check_report.render_junit(report))
+        out = check_report.render_junit(report)
     elif fmt is CheckFormat.gradescope:
-        _out(check_report.render_gradescope(report))
+        out = check_report.render_gradescope(report)
     else:
+        out = None
+    # Warnings first, as every command writes them; with a key they name their problem.
+    one = expect is not None
+    seen = set()
+    for p in report.problems:
+        for note in p.notes:
+            line = f"warning: {note}" if one else f"warning: problem '{p.name}': {note}"
+            if line not in seen:
+                seen.add(line)
+                sys.stderr.write(line + "\n")
+    if out is None:
         _show(check_report.render_check(report))
-    if not report.ok:
-        raise typer.Exit(1)
+    else:
+        _out(out)
+    undefined = report.undefined
+    if undefined:  # exit 3; the report above shows every problem, this names the first
+        first = undefined[0]
+        where = "" if one else f"problem '{first.name}': "
+        more = len(undefined) - 1
+        also = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+        sys.stderr.write(f"error: {where}{first.undefined}{also}\n")
+    if report.exit_code:
+        raise typer.Exit(report.exit_code)
 
 
 # -- entry point ----------------------------------------------------------------------------

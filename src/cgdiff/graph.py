@@ -394,7 +394,12 @@ class GraphBuilder:
             )
             raise UndefinedError(f"{text} is undefined", line=line)
         if problem == "overflow":
-            self.diagnostics.append(Diagnostic(None, f"{op.name} overflows to {out}"))
+            self.diagnostics.append(
+                Diagnostic(
+                    None,
+                    f"{op.name}({', '.join(self.nodes[a].label for a in args)}) overflows to {out}",
+                )
+            )
         return self.const(float(out))
 
     def _is(self, i: int, value: float) -> bool:
