@@ -36,9 +36,9 @@ import numpy as np
 from .ad import backward
 from .errors import CgdiffError, InputError, UndefinedError
 from .evaluate import forward
-from .graph import Graph, format_number
+from .graph import Graph, format_number, short_number
 from .ops import CONSTANTS, NUMERIC, suggest
-from .parse import parse, parse_value, read_source
+from .parse import parse, parse_value, read_source, split_top
 
 __all__ = [
     "ATOL_FLOOR",
@@ -139,15 +139,7 @@ def _span(s: tuple[float, float]) -> str:
     return f"[{_g(s[0])}, {_g(s[1])}]"
 
 
-def _g(x: float, digits: int = 6) -> str:
-    """A number for a message: ``digits`` significant figures, ``inf``/``nan`` spelled out."""
-    x = float(x)
-    if math.isnan(x):
-        return "nan"
-    if math.isinf(x):
-        return "inf" if x > 0 else "-inf"
-    text = f"{x:.{digits}g}"
-    return "0" if text == "-0" else text
+_g = short_number  # a number for a message
 
 
 def _pair(expected: float, given: float, exact: bool = False) -> tuple[str, str]:
@@ -1293,18 +1285,8 @@ def parse_items(text: str) -> list[tuple[str, str]]:
     >>> parse_items("value=5, derivative.x=log(x, 2)")
     [('value', '5'), ('derivative.x', 'log(x, 2)')]
     """
-    parts, depth, start = [], 0, 0
-    for i, ch in enumerate(text):  # split on commas outside parentheses
-        if ch in "([":
-            depth += 1
-        elif ch in ")]":
-            depth -= 1
-        elif ch == "," and depth == 0:
-            parts.append(text[start:i])
-            start = i + 1
-    parts.append(text[start:])
     out = []
-    for part in (p for p in parts if p.strip()):
+    for part in split_top(text):
         item, eq, answer = part.partition("=")
         if not eq or not item.strip():
             raise InputError(

@@ -10,6 +10,7 @@ run on it append nodes, which is how symbolic derivatives are made.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +36,21 @@ def format_number(value: float) -> str:
     if v.is_integer() and abs(v) < 1e16:
         return str(int(v))
     return repr(v)
+
+
+def short_number(value: float, digits: int = 6) -> str:
+    """A number for people: ``digits`` significant figures, ``inf``/``nan`` spelled out.
+
+    >>> short_number(1 / 3), short_number(float("-inf")), short_number(-0.0)
+    ('0.333333', '-inf', '0')
+    """
+    x = float(value)
+    if math.isnan(x):
+        return "nan"
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    text = f"{x:.{digits}g}"
+    return "0" if text == "-0" else text
 
 
 class Node:

@@ -24,7 +24,7 @@ from .errors import CgdiffError, InputError
 from .graph import Graph, GraphBuilder
 from .ops import CONSTANTS, FUNCTIONS, resolve_function, suggest
 
-__all__ = ["parse", "parse_point", "parse_value", "read_source"]
+__all__ = ["parse", "parse_point", "parse_value", "read_source", "split_top"]
 
 DEFAULT_OUTPUT = "f"
 
@@ -343,8 +343,12 @@ def parse_value(text: str) -> float:
     return float(node.value)
 
 
-def _split_top(text: str) -> list[str]:
-    """Split on commas outside parentheses and brackets: ``x=atan2(1,2),y=3``."""
+def split_top(text: str) -> list[str]:
+    """Split on commas outside parentheses and brackets, dropping empty parts.
+
+    >>> split_top("x=atan2(1,2), y=3,")
+    ['x=atan2(1,2)', ' y=3']
+    """
     parts, depth, start = [], 0, 0
     for i, ch in enumerate(text):
         if ch in "([":
@@ -365,7 +369,7 @@ def parse_point(text: str) -> dict[str, float]:
     {'x': 1.0, 'y': -2.0, 't': 1.5707963267948966}
     """
     point: dict[str, float] = {}
-    for part in _split_top(text):
+    for part in split_top(text):
         if "=" not in part:
             raise InputError(f"'{part.strip()}' in --at '{text}' is not name=value")
         name, _, value = part.partition("=")

@@ -16,7 +16,7 @@ import numpy as np
 
 from .ad import Gradient, Steps
 from .evaluate import Evaluation
-from .graph import Graph, format_number
+from .graph import Graph, format_number, short_number
 from .ops import OPS
 from .printing import node_formula
 
@@ -54,13 +54,7 @@ def fmt_number(v: Any, digits: int = 6) -> str:
         return ""
     a = np.asarray(v)
     if a.ndim == 0:
-        x = float(a)
-        if math.isnan(x):
-            return "nan"
-        if math.isinf(x):
-            return "inf" if x > 0 else "-inf"
-        text = f"{x:.{digits}g}"
-        return "0" if text == "-0" else text
+        return short_number(float(a), digits)
     items = [fmt_number(x, digits) for x in a.ravel()[:4]]
     more = ", …" if a.size > 4 else ""
     return f"[{', '.join(items)}{more}]"
