@@ -123,16 +123,40 @@ def backward(
     seed: Any,
     needs: Sequence[bool],
     record: bool = False,
+    fixed: Mapping[int, Any] | None = None,
 ) -> tuple[list[Any], list[Sequence[Any] | None] | None, int]:
     """The reverse sweep: adjoints of every node that ``needs`` marks, one loop backwards.
 
     Returns the adjoints, the local derivatives (if ``record``) and the steps taken
-    (one per op node).  ``b`` is the builder the rules run on.
+    (one per op node).  ``b`` is the builder the rules run on.  ``fixed`` holds the adjoints
+    of some nodes at given values (what a student wrote, to follow their error onwards).
     """
     n_nodes = len(graph.nodes)
     adj: list[Any] = [None] * n_nodes
     adj[graph.output] = seed
     local: list[Sequence[Any] | None] | None = [None] * n_nodes if record else None
+    rows = graph.reverse_plan()
+    if not fixed:
+        return adj, local, _sweep(rows, values, b, needs, adj, local)
+    steps, start = 0, 0
+    for pos, row in enumerate(rows):
+        if row[0] in fixed:  # everything after it in the sweep sees the held adjoint
+            steps += _sweep(rows[start:pos], values, b, needs, adj, local)
+            adj[row[0]] = fixed[row[0]]
+            start = pos
+    steps += _sweep(rows[start:], values, b, needs, adj, local)
+    return adj, local, steps
+
+
+def _sweep(
+    rows: Sequence[tuple[int, Any, int, int, int, tuple[int, ...]]],
+    values: Sequence[Any],
+    b: Builder,
+    needs: Sequence[bool],
+    adj: list[Any],
+    local: list[Sequence[Any] | None] | None,
+) -> int:
+    """Run the reverse sweep over ``rows`` (of :meth:`Graph.reverse_plan`); return steps."""
     mul, add, neg, one = b.mul, b.add, b.neg, b.one
     steps = 0
     ps: Sequence[Any]
@@ -140,7 +164,7 @@ def backward(
     # cost of backprop, and list building and zip() per node would double it.  A node gets
     # an adjoint only through an input flagged in ``needs``, so ``needs`` is not checked here.
     # the loop's own count is the step count
-    for steps, (i, rule, k, a0, a1, args) in enumerate(graph.reverse_plan(), 1):  # noqa: B007
+    for steps, (i, rule, k, a0, a1, args) in enumerate(rows, 1):  # noqa: B007
         g = adj[i]
         if g is None:
             continue
@@ -192,7 +216,7 @@ def backward(
                     adj[a] = c if old is None else add(old, c)
         if local is not None:
             local[i] = ps
-    return adj, local, steps
+    return steps
 
 
 def _kinks(graph: Graph, values: Sequence[Any], bound: Sequence[Any]) -> list[Diagnostic]:

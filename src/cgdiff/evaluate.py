@@ -148,13 +148,18 @@ class _Flag:
 
 
 def forward(
-    graph: Graph, bound: Mapping[int, Any], *, strict: bool = True
+    graph: Graph,
+    bound: Mapping[int, Any],
+    *,
+    strict: bool = True,
+    fixed: Mapping[int, Any] | None = None,
 ) -> tuple[list[Any], int]:
     """Values of every node, and the steps taken (one per op node).
 
     With ``strict=False`` nothing is diagnosed: an undefined or overflowing value stays in
     the result as NaN or inf, for callers that mask such points out themselves (the
-    random-point checks of formula answers in :mod:`cgdiff.check`).
+    random-point checks of formula answers in :mod:`cgdiff.check`).  ``fixed`` holds some
+    op nodes at given values, so the nodes after them see those (a student's own numbers).
     """
     values: list[Any] = [None] * len(graph.nodes)
     for n in graph.nodes:
@@ -165,9 +170,16 @@ def forward(
     flag = _Flag()
     steps = 0
     with np.errstate(all="call", under="ignore", call=flag):
-        for i, fn, k, a0, a1 in graph.plan():
-            values[i] = fn(values[a0]) if k == 1 else fn(values[a0], values[a1])
-            steps += 1
+        if not fixed:
+            for i, fn, k, a0, a1 in graph.plan():
+                values[i] = fn(values[a0]) if k == 1 else fn(values[a0], values[a1])
+                steps += 1
+        else:  # NB: the same loop, holding the fixed nodes (kept apart: the hot path above)
+            for i, fn, k, a0, a1 in graph.plan():
+                values[i] = fn(values[a0]) if k == 1 else fn(values[a0], values[a1])
+                steps += 1
+                if i in fixed:
+                    values[i] = fixed[i]
     if flag.hit and strict:
         _diagnose(graph, values, bound)
     return values, steps
