@@ -403,35 +403,69 @@ def _central(
     return estimate, steps
 
 
-def depends_on(graph: Graph, wrt: int) -> list[bool]:
-    """For every node, whether its value depends on the node ``wrt``."""
+def depends_on(graph: Graph, wrt: Iterable[int]) -> list[bool]:
+    """For every node, whether its value depends on one of the nodes ``wrt``."""
     dep = [False] * len(graph.nodes)
-    dep[wrt] = True
+    for w in wrt:
+        dep[w] = True
     for i in graph.op_ids:
         dep[i] = any(dep[a] for a in graph.nodes[i].args)
     return dep
 
 
-def derivative_graph(graph: Graph, wrt: str, *, simplify: bool = True) -> Graph:
-    """The graph of d output / d ``wrt``: the reverse sweep run on a graph builder.
+def derivative_name(output: str, wrt: str, order: int = 1) -> str:
+    """The name of a derivative in a printed spec: ``df_dx``, ``d2f_dx2``.
 
-    Its nodes are the forward nodes the derivative needs, then the adjoint nodes, so its size
-    is O(n) in the size of the original graph.
+    >>> derivative_name("f", "x"), derivative_name("J", "w", 2)
+    ('df_dx', 'd2J_dw2')
+    """
+    if order == 1:
+        return f"d{output}_d{wrt}"
+    return f"d{order}{output}_d{wrt}{order}"
+
+
+def gradient_graphs(
+    graph: Graph, wrt: Iterable[str] | str | None = None, *, simplify: bool = True
+) -> tuple[dict[str, Graph], int]:
+    """The graph of ∂output/∂w for each input w (all, or those of ``wrt``), from one
+    symbolic reverse sweep, and the steps that sweep took.
+
+    It is the reverse sweep run on a graph builder: each derivative graph holds the forward
+    nodes it needs, then adjoint nodes, so its size is O(n) in the size of the original.
+
+    >>> from cgdiff import parse
+    >>> graphs, steps = gradient_graphs(parse("x*y + z"))
+    >>> {w: g.to_text() for w, g in graphs.items()}, steps
+    ({'x': 'y', 'y': 'x', 'z': '1'}, 2)
+    """
+    ids = _wrt_ids(graph, wrt)
+    b = GraphBuilder(share=True, simplify=simplify)
+    mapping = b.copy_nodes(graph)
+    # The sweep walks the original graph; each node's "value" is the id of its copy, so the
+    # rules append their local derivatives to the new graph.  Only nodes that depend on an
+    # input of ``wrt`` get an adjoint.
+    adj, _, steps = backward(graph, mapping, b, b.one, depends_on(graph, ids))
+    inputs = [mapping[i] for i in graph.inputs]
+    out = {}
+    for i in ids:
+        name = graph.nodes[i].label
+        node = adj[i] if adj[i] is not None else b.zero
+        out[name] = b.finish(
+            node,
+            source=graph.source,
+            inputs=inputs,
+            output_name=derivative_name(graph.output_name, name),
+        )
+    return out, steps
+
+
+def derivative_graph(graph: Graph, wrt: str, *, simplify: bool = True) -> Graph:
+    """The graph of d output / d ``wrt`` (see :func:`gradient_graphs`).
 
     >>> from cgdiff import parse
     >>> d = derivative_graph(parse("x^2*sin(x)"), "x")
     >>> float(d.eval(x=1.0).value) == float(2*np.sin(1.0) + np.cos(1.0))
     True
     """
-    (w,) = _wrt_ids(graph, [wrt])
-    b = GraphBuilder(share=True, simplify=simplify)
-    mapping = b.copy_nodes(graph)
-    # The sweep walks the original graph; each node's "value" is the id of its copy, so the
-    # rules append their local derivatives to the new graph.  Only nodes that depend on
-    # ``wrt`` get an adjoint.
-    adj, _, _ = backward(graph, mapping, b, b.one, depends_on(graph, w))
-    out = adj[w] if adj[w] is not None else b.zero
-    name = f"d{graph.output_name}_d{wrt}"
-    return b.finish(
-        out, source=graph.source, inputs=[mapping[i] for i in graph.inputs], output_name=name
-    )
+    graphs, _ = gradient_graphs(graph, [wrt], simplify=simplify)
+    return next(iter(graphs.values()))

@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from .ad import _wrt_ids, backward
+from .ad import _wrt_ids, derivative_name, gradient_graphs
 from .errors import Diagnostic, InputError, UndefinedError
-from .graph import Graph, GraphBuilder
+from .graph import Graph
 from .printing import Line, to_lines
 from .simplify import input_order, simplify, simplify_many
 
@@ -56,17 +56,6 @@ def _order(order: int) -> int:
     return order
 
 
-def derivative_name(output: str, wrt: str, order: int = 1) -> str:
-    """The name of a derivative in a printed spec: ``df_dx``, ``d2f_dx2``.
-
-    >>> derivative_name("f", "x"), derivative_name("J", "w", 2)
-    ('df_dx', 'd2J_dw2')
-    """
-    if order == 1:
-        return f"d{output}_d{wrt}"
-    return f"d{order}{output}_d{wrt}{order}"
-
-
 _ASSIGNED = re.compile(r"^\s*([^\W\d]\w*)\s*=")
 
 
@@ -83,40 +72,6 @@ def assigned_names(source: str) -> set[str]:
             if m:
                 names.add(m.group(1))
     return names
-
-
-def gradient_graphs(graph: Graph, wrt: Iterable[str] | None = None) -> tuple[dict[str, Graph], int]:
-    """The graph of ∂output/∂w for each input w (all, or those of ``wrt``), from one symbolic
-    reverse sweep, and the steps that sweep took.  The graphs are not simplified.
-
-    >>> from cgdiff import parse
-    >>> graphs, steps = gradient_graphs(parse("x*y + z"))
-    >>> {w: g.to_text() for w, g in graphs.items()}, steps
-    ({'x': 'y', 'y': 'x', 'z': '1'}, 2)
-    """
-    ids = _wrt_ids(graph, wrt)
-    b = GraphBuilder(share=True, simplify=True)
-    mapping = b.copy_nodes(graph)
-    needs = [False] * len(graph.nodes)  # which nodes depend on an input of ``wrt``
-    for i in ids:
-        needs[i] = True
-    for i in graph.op_ids:
-        needs[i] = any(needs[a] for a in graph.nodes[i].args)
-    # The sweep walks the original graph; each node's "value" is the id of its copy, so the
-    # rules append their local derivatives to the new graph.
-    adj, _, steps = backward(graph, mapping, b, b.one, needs)
-    inputs = [mapping[i] for i in graph.inputs]
-    out = {}
-    for i in ids:
-        name = graph.nodes[i].label
-        node = adj[i] if adj[i] is not None else b.zero
-        out[name] = b.finish(
-            node,
-            source=graph.source,
-            inputs=inputs,
-            output_name=derivative_name(graph.output_name, name),
-        )
-    return out, steps
 
 
 @contextmanager
