@@ -72,7 +72,7 @@ class Gradient:
     adjoints: list[Any] | None = None
     local: list[Sequence[Any] | None] | None = None
     numeric: dict[str, Any] | None = None  # central differences, in numeric mode
-    reverse: dict[str, Any] | None = None  # reverse mode, beside the numeric estimate
+    difference: dict[str, Any] | None = None  # |central differences - reverse mode|
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
     @property
@@ -93,9 +93,11 @@ def _wrt_ids(graph: Graph, wrt: Iterable[str] | str | None) -> list[int]:
         return list(graph.inputs)
     if isinstance(wrt, str):  # "x,y" as the CLI takes it, not the letters of a name
         wrt = [w.strip() for w in wrt.split(",") if w.strip()]
-    ids = []
+    ids: list[int] = []
+    seen: set[int] = set()
+    inputs = set(graph.input_names)
     for name in wrt:
-        if name not in graph.input_names:
+        if name not in inputs:
             if name in graph.by_name:
                 raise InputError(
                     f"'{name}' is computed, not an input; derivatives are taken "
@@ -111,7 +113,8 @@ def _wrt_ids(graph: Graph, wrt: Iterable[str] | str | None) -> list[int]:
                 f"cannot differentiate with respect to '{name}': not an input", hint=hint
             )
         i = graph.by_name[name]
-        if i not in ids:
+        if i not in seen:
+            seen.add(i)
             ids.append(i)
     return ids
 
@@ -273,6 +276,11 @@ def _nonfinite(
     return found
 
 
+def _spell(v: Any) -> str:
+    x = float(np.asarray(v).ravel()[int(np.argmax(~np.isfinite(np.ravel(v))))])
+    return "nan" if np.isnan(x) else ("inf" if x > 0 else "-inf")
+
+
 def _seed(value: Any) -> Any:
     return np.ones_like(value) if np.ndim(value) else np.float64(1.0)
 
@@ -330,14 +338,28 @@ def grad(
             steps.counted = ("forward", "backward")
             result.gradient, result.adjoints, result.local = gradient, adj, local
             if mode == "numeric":
-                result.reverse = gradient
                 bound = {i: ev.values[i] for i in graph.inputs}
                 result.numeric, steps.numeric = _central(graph, bound, ids, numeric_notes)
+                result.difference = {
+                    k: np.abs(result.numeric[k] - gradient[k]) for k in result.numeric
+                }
                 steps.counted += ("numeric",)
     # NB: the values list serves as the point: inputs are looked up by node id.
     result.diagnostics = list(ev.diagnostics) + _kinks(graph, ev.values, ev.values) + numeric_notes
     if result.gradient and not np.all(np.isfinite(np.array(list(result.gradient.values())))):
-        result.diagnostics += _nonfinite(graph, ev, result.local, ev.values)
+        found = _nonfinite(graph, ev, result.local, ev.values)
+        if not found:  # every local derivative is finite: the chain-rule product overflowed
+            out = graph.output_name
+            found = [
+                Diagnostic(
+                    None,
+                    f"∂{out}/∂{k} overflows to {_spell(v)} (the product of the "
+                    "chain rule is too large)",
+                )
+                for k, v in result.gradient.items()
+                if not np.all(np.isfinite(v))
+            ]
+        result.diagnostics += found
     return result
 
 

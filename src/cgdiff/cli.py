@@ -28,7 +28,7 @@ app = typer.Typer(
     help="Differentiate expressions and small model specs through their computation graph.",
 )
 
-_state: dict[str, Any] = {"color": True, "debug": False}
+_state: dict[str, Any] = {"color": True}
 
 # An expression may start with '-' ("-x^2", "-1"): an unknown option is then read as the
 # EXPR argument.  That is why no option has a one-letter form that an expression could
@@ -109,7 +109,6 @@ WrtOpt = Annotated[
     str | None,
     typer.Option("--wrt", metavar="NAMES", help="Comma-separated inputs to differentiate for."),
 ]
-SeedOpt = Annotated[int, typer.Option("--seed", help="Seed for random numbers.")]
 
 
 def _version(value: bool) -> None:
@@ -252,7 +251,6 @@ def eval_(
     points: PointsOpt = None,
     output: OutputOpt = None,
     fmt: Annotated[EvalFormat, typer.Option("--format")] = EvalFormat.table,
-    seed: SeedOpt = 0,
 ) -> None:
     """Evaluate the expression (the forward pass) at one or more points."""
     from . import report
@@ -280,7 +278,6 @@ def grad(
     ] = False,
     output: OutputOpt = None,
     fmt: Annotated[EvalFormat, typer.Option("--format")] = EvalFormat.table,
-    seed: SeedOpt = 0,
 ) -> None:
     """Value and gradient, with the per-node table and the step counts of each mode."""
     from . import report
@@ -314,7 +311,6 @@ def graph(
     wrt: WrtOpt = None,
     output: OutputOpt = None,
     fmt: Annotated[GraphFormat, typer.Option("--format")] = GraphFormat.table,
-    seed: SeedOpt = 0,
 ) -> None:
     """The computation graph node by node: operation, inputs, value, local derivatives and
     adjoint.  Without --at (and inputs without defaults) it shows the structure alone."""
@@ -322,11 +318,10 @@ def graph(
 
     g = _graph(expr, output)
     point = _points(g, at, None)
-    if isinstance(next(iter(point.values()), 0.0), (list, tuple)) or any(
-        getattr(v, "ndim", 0) for v in point.values()
-    ):
+    if len(at or []) > 1:
         raise InputError("cgdiff graph shows one point; give a single --at")
-    free = [n for n in g.input_names if n not in point and n not in g.defaults()]
+    defaults = g.defaults()
+    free = [n for n in g.input_names if n not in point and n not in defaults]
     # With no --at, a graph of free inputs is shown as structure; with --at, every input
     # needs its value (a missing one is an error, as for eval and grad).
     r = None if free and not at else g.grad(point, wrt=_wrt(wrt), record=True)
@@ -379,6 +374,7 @@ def diff(
     from . import symbolic, symbolic_report
 
     graph = _graph(expr, output)
+    _warn(graph.diagnostics)  # e.g. a constant part that overflows
     r = symbolic.differentiate(graph, _wrt(wrt), order, keep_nodes=keep_nodes)
     if fmt is DiffFormat.json:
         from .report import dumps
@@ -525,7 +521,6 @@ def main(argv: list[str] | None = None) -> int:
     args = [a for k, a in enumerate(args) if k >= end or a not in flags]
     debug = "--debug" in flags
     _state["color"] = "--no-color" not in flags and "NO_COLOR" not in os.environ
-    _state["debug"] = debug
     if sys.stdout is None:  # started with standard output closed: cgdiff ... >&-
         if sys.stderr is not None:
             sys.stderr.write("error: standard output is closed; nowhere to write the result\n")

@@ -80,8 +80,9 @@ def stack_points(graph: Graph, rows: Sequence[Mapping[str, Any]]) -> dict[str, A
 
 def bind_point(graph: Graph, point: Mapping[str, Any]) -> tuple[dict[int, Any], int | None]:
     """Check a point against the graph's inputs; return node id -> value and batch size."""
+    known = set(graph.input_names)
     for name in point:
-        if name not in graph.input_names:
+        if name not in known:
             raise _unknown(graph, name)
     bound: dict[int, Any] = {}
     batch: int | None = None
@@ -92,7 +93,7 @@ def bind_point(graph: Graph, point: Mapping[str, Any]) -> tuple[dict[int, Any], 
         if name in point:
             try:
                 value = np.asarray(point[name], dtype=float)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 raise InputError(f"the value of '{name}' is not a number") from None
         elif n.value is not None:
             bound[i] = n.value  # a default: a finite numpy scalar already
@@ -116,7 +117,8 @@ def bind_point(graph: Graph, point: Mapping[str, Any]) -> tuple[dict[int, Any], 
         bound[i] = value
     if missing:
         names = ", ".join(f"'{m}'" for m in missing)
-        close = [suggest(m, list(graph.by_name), cutoff=0.75) for m in missing]
+        # A missing input may be a misspelt name the spec assigns (velocty for velocity).
+        close = [suggest(m, graph.assigned, cutoff=0.75) for m in missing[:3]]
         hint = (
             "; ".join(
                 f"is '{m}' a misspelling of '{c}'?" for m, c in zip(missing, close) if c and c != m
@@ -217,15 +219,13 @@ def _diagnose(graph: Graph, values: list[Any], bound: Mapping[int, Any]) -> None
         index = int(np.argmax(bad)) if np.ndim(bad) else None
         at = describe_point(graph, bound, index)
         where = f" (point {index + 1})" if index is not None else ""
+        at = f" at {at}" if at else ""
         if problem == "undefined":
-            raise UndefinedError(
-                f"{n.label} = {node_formula(graph, i)} is undefined at {at}{where}"
-            )
+            raise UndefinedError(f"{n.label} = {node_formula(graph, i)} is undefined{at}{where}")
         warned.append(
             Diagnostic(
                 n.label,
-                f"{node_formula(graph, i)} overflows to "
-                f"{float(np.asarray(v).flat[0])} at {at}{where}",
+                f"{node_formula(graph, i)} overflows to {float(np.asarray(v).flat[0])}{at}{where}",
             )
         )
 

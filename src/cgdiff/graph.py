@@ -122,6 +122,8 @@ class Graph:
         self.source = source
         self.diagnostics = list(diagnostics)
         self.by_name: dict[str, int] = {n.name: n.id for n in nodes if n.name is not None}
+        # Every name the source text assigns, kept even where the output does not need it.
+        self.assigned: list[str] = [n.name for n in nodes if n.kind == "op" and n.name]
         self.op_ids: list[int] = [n.id for n in nodes if n.kind == "op"]
         self._plan: list[tuple[int, Any, int, int, int]] | None = None
         self._kinked: list[int] | None = None
@@ -222,7 +224,9 @@ class Graph:
         """
         target = self.node(name).id
         b = GraphBuilder(fold=False)
-        return b.copy_from(self, target)
+        pruned = b.copy_from(self, target)
+        pruned.assigned = self.assigned
+        return pruned
 
     # -- passes (the work lives in evaluate and ad) ------------------------------------
     def evaluate(self, point: Mapping[str, Any] | None = None, /, **values: Any) -> Evaluation:
@@ -410,12 +414,9 @@ class GraphBuilder:
             )
             raise UndefinedError(f"{text} is undefined", line=line)
         if problem == "overflow":
-            self.diagnostics.append(
-                Diagnostic(
-                    None,
-                    f"{op.name}({', '.join(self.nodes[a].label for a in args)}) overflows to {out}",
-                )
-            )
+            # NB: left unfolded, so it prints as written (exp(1000), not inf, which would read
+            # back as a name) and the forward pass warns about it, naming its node.
+            return self._append("op", op, args, line=line)
         return self.const(float(out))
 
     def _is(self, i: int, value: float) -> bool:

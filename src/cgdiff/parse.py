@@ -300,6 +300,7 @@ def parse(text: str, output: str | None = None) -> Graph:
         output_name=None if spec.output_named else DEFAULT_OUTPUT,
         copy_named=True,
     )
+    graph.assigned = list(spec.assigned)
     if output is not None:
         graph = graph.with_output(output)
     return graph

@@ -114,9 +114,9 @@ def grad_data(r: Gradient, nodes: bool = False) -> dict[str, Any]:
         "mode": r.mode,
         "steps": r.steps.as_dict(),
     }
-    if r.numeric is not None and r.reverse is not None:
+    if r.numeric is not None and r.difference is not None:
         d["numeric"] = r.numeric
-        d["difference"] = {k: np.abs(r.numeric[k] - r.reverse[k]) for k in r.numeric}
+        d["difference"] = r.difference
     if nodes:
         d["nodes"] = node_rows(r.graph, r.values, r.adjoints, r.local)
     if r.diagnostics:
@@ -353,7 +353,7 @@ def render_grad(r: Gradient) -> Any:
         parts.append(Text(f"gradient: {grads}" if grads else "gradient: (no inputs)"))
     else:
         parts.append(_points_table(ev, r))
-    if r.numeric is not None and r.reverse is not None:
+    if r.numeric is not None and r.difference is not None:
         parts.append(_numeric_table(r))
     parts.append(Text(f"\nsteps ({r.mode} mode):"))
     parts.extend(Text("  " + line) for line in steps_text(r.steps))
@@ -361,15 +361,15 @@ def render_grad(r: Gradient) -> Any:
 
 
 def _numeric_table(r: Gradient) -> Any:
-    assert r.numeric is not None and r.reverse is not None
+    assert r.numeric is not None and r.difference is not None
     t = _table("central differences against reverse mode")
     for name in ("input", "reverse mode", "central differences", "|difference|"):
         t.add_column(name, justify="right" if name != "input" else "left")
     for k in r.numeric:
-        diff = np.abs(r.numeric[k] - r.reverse[k])
+        diff = r.difference[k]
         t.add_row(
             _esc(k),
-            fmt_number(r.reverse[k], 10),
+            fmt_number(r.gradient[k], 10),
             fmt_number(r.numeric[k], 10),
             fmt_number(np.max(diff) if np.ndim(diff) else diff, 3),
         )
@@ -624,13 +624,15 @@ def explain(r: Gradient) -> str:
                 if p is None or g.nodes[a].kind == "const":
                     continue
                 name = g.nodes[a].label
-                c = adj[i] * p
+                with np.errstate(all="ignore"):  # inf/nan are shown as data, never warned
+                    c = adj[i] * p
                 chain = (
                     f"∂{out}/∂{n.label} · ∂{n.label}/∂{name} = "
                     f"{fmt_number(adj[i])} · {fmt_number(p)}"
                 )
                 if a in total:
-                    total[a] = total[a] + c
+                    with np.errstate(all="ignore"):
+                        total[a] = total[a] + c
                     lines.append(
                         f"  ∂{out}/∂{name} += {chain} = {fmt_number(c)}, "
                         f"so ∂{out}/∂{name} = {fmt_number(total[a])}"
