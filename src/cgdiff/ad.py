@@ -348,7 +348,8 @@ def grad(
     result.diagnostics = list(ev.diagnostics) + _kinks(graph, ev.values, ev.values) + numeric_notes
     if result.gradient and not np.all(np.isfinite(np.array(list(result.gradient.values())))):
         found = _nonfinite(graph, ev, result.local, ev.values)
-        if not found:  # every local derivative is finite: the chain-rule product overflowed
+        if not found and not ev.diagnostics:  # finite values and local derivatives: the
+            # chain-rule product itself overflowed
             out = graph.output_name
             found = [
                 Diagnostic(

@@ -374,8 +374,8 @@ class GraphBuilder:
         nodes = self.nodes
         if self.fold and all(nodes[a].kind == "const" for a in args):
             return self._fold(op, args, line)
-        if self.simplify:
-            same = self._simplified(name, args)
+        if self.simplify and op.identity is not None:
+            same = op.identity(self, args)  # the identities of 0 and 1, from the ops table
             if same is not None:
                 return same
         if self.share:
@@ -419,51 +419,15 @@ class GraphBuilder:
             return self._append("op", op, args, line=line)
         return self.const(float(out))
 
-    def _is(self, i: int, value: float) -> bool:
+    def is_const(self, i: int, value: float) -> bool:
+        """Whether node ``i`` is the plain constant ``value`` (for identity rules)."""
         n = self.nodes[i]
         return n.kind == "const" and n.symbol is None and float(n.value) == value
 
-    def _simplified(self, name: str, a: tuple[int, ...]) -> int | None:
-        """The identities of 0 and 1, applied only where they keep every defined value."""
-        is_ = self._is
-        if name == "add":
-            if is_(a[0], 0.0):
-                return a[1]
-            if is_(a[1], 0.0):
-                return a[0]
-        elif name == "sub":
-            if is_(a[1], 0.0):
-                return a[0]
-            if is_(a[0], 0.0):
-                return self.neg(a[1])
-            if a[0] == a[1]:
-                return self.zero
-        elif name == "mul":
-            if is_(a[0], 0.0) or is_(a[1], 0.0):
-                return self.zero
-            if is_(a[0], 1.0):
-                return a[1]
-            if is_(a[1], 1.0):
-                return a[0]
-            if is_(a[0], -1.0):
-                return self.neg(a[1])
-            if is_(a[1], -1.0):
-                return self.neg(a[0])
-        elif name == "div":
-            if is_(a[1], 1.0):
-                return a[0]
-            if is_(a[0], 0.0):
-                return self.zero
-        elif name == "neg":
-            inner = self.nodes[a[0]]
-            if inner.kind == "op" and inner.op is not None and inner.op.name == "neg":
-                return inner.args[0]
-        elif name == "pow":
-            if is_(a[1], 1.0):
-                return a[0]
-            if is_(a[1], 0.0):
-                return self.one
-        return None
+    def op_args(self, i: int, name: str) -> tuple[int, ...]:
+        """The arguments of node ``i`` if it is an ``name`` op, else ``()``."""
+        n = self.nodes[i]
+        return n.args if n.op is not None and n.op.name == name else ()
 
     def copy_from(self, graph: Graph, output: int | None = None) -> Graph:
         """Copy ``graph`` (pruned to what ``output`` needs) into this builder; finish it."""

@@ -87,6 +87,13 @@ class Op:
     # For ops whose local derivatives are constants (+1 or -1), those constants: the backward
     # loop then adds or subtracts the adjoint without calling the rule.
     linear: tuple[float, ...] | None = None
+    # How a user writes it, for ``cgdiff ops`` (default: the symbol, or the name).
+    spelling: str = ""
+    # Identities of 0 and 1 that a graph builder may apply when it appends this op: given
+    # the builder and the argument nodes, the node to use instead, or None.  Only identities
+    # that keep every value where the original is defined (x*0 -> 0 may turn x = inf into 0,
+    # where x*0 was nan: x is then not defined as a number anyway).
+    identity: Callable[[Any, tuple[int, ...]], int | None] | None = None
 
 
 class _Numeric:
@@ -188,6 +195,48 @@ def _unary(
     )
 
 
+def _add_identity(g: Any, a: tuple[int, ...]) -> int | None:
+    if g.is_const(a[0], 0.0):
+        return a[1]
+    return a[0] if g.is_const(a[1], 0.0) else None
+
+
+def _sub_identity(g: Any, a: tuple[int, ...]) -> int | None:
+    if g.is_const(a[1], 0.0):
+        return a[0]
+    if g.is_const(a[0], 0.0):
+        return int(g.neg(a[1]))
+    return int(g.zero) if a[0] == a[1] else None
+
+
+def _mul_identity(g: Any, a: tuple[int, ...]) -> int | None:
+    for k in (0, 1):
+        other = a[1 - k]
+        if g.is_const(a[k], 0.0):
+            return int(g.zero)
+        if g.is_const(a[k], 1.0):
+            return other
+        if g.is_const(a[k], -1.0):
+            return int(g.neg(other))
+    return None
+
+
+def _div_identity(g: Any, a: tuple[int, ...]) -> int | None:
+    if g.is_const(a[1], 1.0):
+        return a[0]
+    return int(g.zero) if g.is_const(a[0], 0.0) else None
+
+
+def _neg_identity(g: Any, a: tuple[int, ...]) -> int | None:
+    return g.op_args(a[0], "neg")[0] if g.op_args(a[0], "neg") else None  # -(-x) = x
+
+
+def _pow_identity(g: Any, a: tuple[int, ...]) -> int | None:
+    if g.is_const(a[1], 1.0):
+        return a[0]
+    return int(g.one) if g.is_const(a[1], 0.0) else None  # x^0 = 1, as numpy has 0^0 = 1
+
+
 def _table() -> dict[str, Op]:
     # NB: the infix ops use Python's operators, which on numpy values are numpy's own
     # arithmetic (same results, same floating-point flags) at a tenth of a ufunc call's cost
@@ -209,6 +258,7 @@ def _table() -> dict[str, Op]:
             callable=False,
             args=("x", "y"),
             linear=(1.0, 1.0),
+            identity=_add_identity,
         ),
         Op(
             "sub",
@@ -225,6 +275,7 @@ def _table() -> dict[str, Op]:
             callable=False,
             args=("x", "y"),
             linear=(1.0, -1.0),
+            identity=_sub_identity,
         ),
         Op(
             "mul",
@@ -240,6 +291,8 @@ def _table() -> dict[str, Op]:
             assoc="left",
             callable=False,
             args=("x", "y"),
+            identity=_mul_identity,
+            spelling="*, or side by side: 2x, x y, 3(x+1)",
         ),
         # d/dy (x/y) = -x/y^2 = -(x/y)/y: reuse the node's own value.
         Op(
@@ -256,6 +309,7 @@ def _table() -> dict[str, Op]:
             assoc="left",
             callable=False,
             args=("x", "y"),
+            identity=_div_identity,
         ),
         _unary(
             "neg",
@@ -267,6 +321,7 @@ def _table() -> dict[str, Op]:
             symbol="-",
             prec=3,
             callable=False,
+            identity=_neg_identity,
         ),
         _unary(
             "pos",
@@ -293,6 +348,8 @@ def _table() -> dict[str, Op]:
             prec=4,
             assoc="right",
             args=("x", "y"),
+            identity=_pow_identity,
+            spelling="^ ** pow",
         ),
         # -- trigonometric ---------------------------------------------------------------
         _unary(

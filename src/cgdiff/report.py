@@ -540,9 +540,7 @@ def ops_data() -> list[dict[str, Any]]:
     """Every primitive with its spelling, arity, summary and derivative rule."""
     rows = []
     for op in OPS.values():
-        spelled = op.symbol if op.symbol and not op.callable else op.name
-        if op.name == "pow":
-            spelled = "^ ** pow"
+        spelled = op.spelling or (op.symbol if op.symbol and not op.callable else op.name)
         lo, hi = op.arity
         rows.append(
             {
