@@ -292,7 +292,7 @@ def _table() -> dict[str, Op]:
             callable=False,
             args=("x", "y"),
             identity=_mul_identity,
-            spelling="*, or side by side: 2x, x y, 3(x+1)",
+            spelling="* or side by side",
         ),
         # d/dy (x/y) = -x/y^2 = -(x/y)/y: reuse the node's own value.
         Op(
