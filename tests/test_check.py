@@ -10,6 +10,7 @@ import math
 import re
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sympy
@@ -396,6 +397,49 @@ def test_first_wrong_adjoint_in_backward_order() -> None:
     assert checks[2].first_wrong
     assert "carried" in checks[0].message and "carried" in checks[1].message
     assert "carried" not in checks[4].message  # w * 3 would be 6, not 5
+
+
+def test_carried_errors_rerun_the_core_passes(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The issue: check adds no evaluator of its own.  A carried error is found by the core's
+    # forward pass and reverse sweep with the student's answers held (fixed=).
+    import cgdiff.check as check
+
+    held: list[tuple[str, dict[int, float]]] = []
+
+    def spy(name: str, real: Any) -> Any:
+        def run(*args: Any, **kw: Any) -> Any:
+            if kw.get("fixed"):
+                held.append((name, {i: float(v) for i, v in kw["fixed"].items()}))
+            return real(*args, **kw)
+
+        return run
+
+    monkeypatch.setattr(check, "forward", spy("forward", check.forward))
+    monkeypatch.setattr(check, "backward", spy("backward", check.backward))
+    p = Problem("linear", parse(SPEC))
+    g = p.graph
+    c, a = g.by_name["c"], g.by_name["a"]
+    checks = [p.check("node.c", 4), p.check("node.a", 12)]
+    checks += [p.check("adjoint.a", 3), p.check("adjoint.c", 3)]
+    check.node_feedback(p, checks)
+    assert ("forward", {c: 4.0}) in held  # a = c + b, with the student's c
+    assert ("backward", {a: 3.0}) in held  # dJ/dc from the student's dJ/da
+    assert "carried" in checks[1].message and "carried" in checks[3].message
+
+
+def test_carried_error_through_a_shared_node() -> None:
+    # b = a + a; c = b + b: a student who has b = 6 (a = 2) and then c = 12 carried it.
+    p = Problem("shared", parse("a = 2; b = a + a; c = b + b; J = c*1"))
+    checks = [p.check("node.b", 6), p.check("node.c", 12), p.check("node.J", 13)]
+    checks += [p.check("adjoint.c", 2), p.check("adjoint.b", 4), p.check("adjoint.a", 8)]
+    from cgdiff.check import node_feedback
+
+    node_feedback(p, checks)
+    assert checks[0].first_wrong and "carried" in checks[1].message
+    assert "carried" not in checks[2].message  # c*1 would be 12
+    # dJ/db = 2 dJ/dc = 4 and dJ/da = 2 dJ/db = 8 follow from dJ/dc = 2
+    assert checks[3].first_wrong
+    assert "carried" in checks[4].message and "carried" in checks[5].message
 
 
 def test_node_feedback_in_a_key(tmp_path: Path) -> None:

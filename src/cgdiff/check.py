@@ -716,51 +716,29 @@ def _carried(
     problem: Problem, kind: str, node: int, answer: float, given: Mapping[int, float]
 ) -> bool:
     """Whether a wrong answer for ``node`` is what the student's own earlier answers lead
-    to: the forward pass (a value) or the backward pass (an adjoint) rerun with every node
-    they answered set to their answer, and every other node computed as usual."""
+    to: the core's forward pass (a value) or reverse sweep (an adjoint) rerun with every
+    other node they answered held at their answer (``fixed=``), the rest computed as usual."""
     try:
         values, _ = problem._at_point()
     except CgdiffError:
         return False
     g = problem.graph
-    with np.errstate(all="ignore"):
-        if kind == "node":
-            if g.nodes[node].kind != "op":
-                return False
-            redo = list(values)
-            for i in g.inputs:
-                if i in given:
-                    redo[i] = np.float64(given[i])
-            for i in g.op_ids:
-                if i >= node:
-                    n = g.nodes[i]
-                    assert n.op is not None
-                    result = float(n.op.forward(*(redo[a] for a in n.args)))
-                    break
-                if i in given:
-                    redo[i] = np.float64(given[i])
-                else:
-                    n = g.nodes[i]
-                    assert n.op is not None
-                    redo[i] = n.op.forward(*(redo[a] for a in n.args))
-        else:
-            if node == g.output:
-                return False
-            acc = [0.0] * len(g.nodes)
-            acc[g.output] = 1.0
-            for i in reversed(g.op_ids):
-                if i <= node:
-                    break
-                n = g.nodes[i]
-                assert n.op is not None
-                a_i = given[i] if i in given else acc[i]
-                ps = n.op.partials(
-                    NUMERIC, [values[a] for a in n.args], values[i], [True] * len(n.args)
-                )
-                for a, p in zip(n.args, ps, strict=True):
-                    if p is not None:  # NB: a rule may skip an input that needs nothing
-                        acc[a] += a_i * float(p)
-            result = acc[node]
+    # NB: the node being judged is never held: its answer is what the others should give.
+    held = {i: np.float64(v) for i, v in given.items() if i != node}
+    if kind == "node":
+        if g.nodes[node].kind != "op":
+            return False
+        bound = {i: held.get(i, values[i]) for i in g.inputs}
+        fixed = {i: v for i, v in held.items() if g.nodes[i].kind == "op"}
+        redo, _ = forward(g, bound, strict=False, fixed=fixed)
+    else:
+        if node == g.output:
+            return False
+        with np.errstate(all="ignore"):
+            redo, _, _ = backward(
+                g, values, NUMERIC, np.float64(1.0), [True] * len(g.nodes), fixed=held
+            )
+    result = 0.0 if redo[node] is None else float(redo[node])
     tol = problem.settings.tolerance(result)
     return bool(math.isfinite(result) and abs(answer - result) <= tol)
 
