@@ -418,12 +418,11 @@ class Problem:
             got = _evaluate(ans.graph, self.graph, values)
             value = float(np.asarray(got).flat[0])
             if not math.isfinite(value):
+                # NB: an overflowing constant (10^10^10) is no longer folded to a number, so
+                # it arrives here as a formula; it overflows, it is not undefined.
+                what = "is undefined" if math.isnan(value) else f"overflows to {_g(value)}"
                 return CheckResult(
-                    item,
-                    truth,
-                    given,
-                    False,
-                    f"the answer {ans.text} is undefined at {where} ({_g(value)})",
+                    item, truth, given, False, f"the answer {ans.text} {what} at {where}"
                 )
             shown = f"{ans.text} = {_g(value)} at {where}"
         else:
