@@ -447,3 +447,19 @@ def test_check_help_and_missing_expect(cli) -> None:
     assert "several" not in at and "the one point" in at
     r = cli("check", "x*y", "--at", "x=1,y=2")
     assert r.code == 2 and "--expect is missing" in r.err
+
+
+@pytest.mark.parametrize("name", ["[red]k.toml", "[/x].toml", "[bold]a:smile:.toml"])
+def test_a_key_path_is_shown_as_written(
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    # NB: the path reaches the table's title; read as Rich markup it lost its brackets or
+    # crashed (MarkupError, exit 70).
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "[").mkdir()
+    Path(name).write_text(
+        '[[problem]]\nexpr = "x*y"\nat = {x = 2, y = 3}\nexpect.value = 7\n', encoding="utf-8"
+    )
+    r = cli("check", name)
+    assert r.code == 1, r.err
+    assert f"cgdiff check {name}" in r.out

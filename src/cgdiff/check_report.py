@@ -211,8 +211,10 @@ def render_json(report: CheckReport) -> str:
 def _table(title: str | None = None) -> Any:
     from rich import box
     from rich.table import Table
+    from rich.text import Text
 
-    return Table(title=title, box=box.SIMPLE_HEAVY, title_justify="left")
+    # NB: a title holds user text (the key's path), so it is Text, never read as markup.
+    return Table(title=Text(title) if title else None, box=box.SIMPLE_HEAVY, title_justify="left")
 
 
 def _mark(passed: bool) -> Any:
