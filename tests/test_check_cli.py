@@ -463,3 +463,33 @@ def test_a_key_path_is_shown_as_written(
     r = cli("check", name)
     assert r.code == 1, r.err
     assert f"cgdiff check {name}" in r.out
+
+
+def test_a_huge_integer_answer_fails_its_check(cli, tmp_path: Path) -> None:
+    # NB: TOML integers have no size limit; float() of 1 and 400 zeros is an OverflowError.
+    big = "1" + "0" * 400
+    key = write(
+        tmp_path, "k.toml", f'[[problem]]\nexpr = "x"\nat = {{x = 2}}\nexpect.value = {big}\n'
+    )
+    r = cli("check", key, "--format", "json")
+    assert r.code == 1, r.err
+    (c,) = json.loads(r.out)["problems"][0]["checks"]
+    assert c["passed"] is False and c["given"] == big
+    assert (
+        c["message"]
+        == "the answer 10000000000000000000… (401 digits) is too large: it overflows to inf"
+    )
+    assert cli("check", key).code == 1
+
+
+@pytest.mark.parametrize("where", ["at = {x = BIG}", "rtol = BIG"])
+def test_a_huge_integer_setting_is_a_key_error(cli, tmp_path: Path, where: str) -> None:
+    big = "-1" + "0" * 400 if where.startswith("at") else "1" + "0" * 400
+    key = write(
+        tmp_path,
+        "k.toml",
+        f'[[problem]]\nexpr = "x"\n{where.replace("BIG", big)}\nexpect.value = 2\n',
+    )
+    r = cli("check", key)
+    path = "problem[1].at.x" if where.startswith("at") else "problem[1].rtol"
+    assert r.code == 2 and f"{key}: {path}: must be a finite number" in r.err, r.err

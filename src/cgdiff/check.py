@@ -564,6 +564,17 @@ def _small_text(graph: Graph, node: int, to_text: Any, limit: int = 300) -> str 
     return text
 
 
+def _shorten(digits: str, limit: int = 20) -> str:
+    """A long run of digits for a message: its start, and how many there are.
+
+    >>> _shorten("1" + "0" * 400)
+    '10000000000000000000… (401 digits)'
+    """
+    if len(digits) <= limit:
+        return digits
+    return f"{digits[:limit]}… ({len(digits.lstrip('+-'))} digits)"
+
+
 def _describe_point(point: Mapping[str, float]) -> str:
     return ", ".join(f"{k}={_g(v)}" for k, v in point.items()) or "the point"
 
@@ -589,7 +600,16 @@ def read_answer(answer: Any, problem: Problem | None = None) -> _Answer:
             str(answer), error="the answer must be a number or a formula", malformed=True
         )
     if not isinstance(answer, str):
-        x = float(answer)
+        try:
+            x = float(answer)
+        except OverflowError:  # a TOML integer past float's range (1 and 400 zeros)
+            digits = str(answer)
+            return _Answer(
+                digits,
+                math.inf if answer > 0 else -math.inf,
+                error=f"the answer {_shorten(digits)} is too large: it overflows to "
+                f"{'' if answer > 0 else '-'}inf",
+            )
         if not math.isfinite(x):
             return _Answer(None, x, error=f"the answer {_g(x)} is not a finite number")
         return _Answer(None, x)
@@ -651,7 +671,10 @@ def as_given(answer: Any) -> Any:
     (6.0, 6.0, 'sqrt(2)/2', '3,0', None)
     """
     if isinstance(answer, (int, float)) and not isinstance(answer, bool):
-        return float(answer)
+        try:
+            return float(answer)
+        except OverflowError:
+            return str(answer)
     if isinstance(answer, str) and len(answer) <= MAX_ANSWER:
         text = answer.strip()
         if _NUMBER.fullmatch(text) and math.isfinite(float(text)):
@@ -963,7 +986,10 @@ def _unknown_keys(table: Mapping[str, Any], allowed: Sequence[str], where: str, 
 def _number(v: Any, where: str, w: _Where, *, minimum: float | None = None) -> float:
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         raise w.error(where, f"must be a number, not {_toml_type(v)}")
-    x = float(v)
+    try:
+        x = float(v)
+    except OverflowError:  # a TOML integer past float's range: as infinite as inf
+        x = math.inf
     if not math.isfinite(x) or (minimum is not None and x < minimum):
         raise w.error(
             where,
