@@ -983,3 +983,25 @@ def test_each_distinct_expression_is_parsed_once(tmp_path: Path) -> None:
     r = check_key(k)
     assert r.ok, [c.message for p in r.problems for c in p.checks]
     assert [p.checks[0].expected for p in r.problems] == [3.0, 5.0, 7.0, 9.0, 6.0]
+
+
+def test_the_expected_derivative_is_the_one_diff_prints() -> None:
+    from cgdiff.symbolic import diff
+
+    r = check_expression("x^2 sin(x)", None, [("derivative.x", "2x sin(x) + x cos(x)")])
+    assert r.problems[0].checks[0].expected == diff("x^2 sin(x)", "x")
+    assert r.problems[0].checks[0].expected == "2*x*sin(x) + x^2*cos(x)"
+
+
+def test_numbers_at_a_point_load_no_symbolic_differentiation() -> None:
+    # NB: a fresh process, since other tests load cgdiff.symbolic into this one.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from cgdiff.check import check_expression; "
+        "r = check_expression('x*y', {'x': 2, 'y': 3}, [('value', 6), ('grad.x', 3)]); "
+        "print(r.ok, 'cgdiff.symbolic' in sys.modules, 'cgdiff.simplify' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "False", "False"]

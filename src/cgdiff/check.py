@@ -359,8 +359,12 @@ class Problem:
             if kind in ("value", "node"):
                 text = _small_text(self.graph, node, to_text)
             elif self.graph.nodes[node].kind == "input":
+                # NB: imported here: simplifying is needed only for a formula shown, so a key
+                # of numbers at points (--format json) never loads it.
+                from .symbolic import derivative
+
                 try:
-                    d = self.graph.derivative(self.graph.nodes[node].label)
+                    d = derivative(self.graph, self.graph.nodes[node].label)
                     text = _small_text(d, d.output, to_text)
                 except CgdiffError:
                     text = None
