@@ -298,6 +298,11 @@ def test_generated_node_names_are_not_formula_names() -> None:
     # x*y + z has an unnamed node called t1 in tables; a formula cannot use it.
     r = one("x*y + z", "value", "t1 + z")
     assert not r.passed and "'t1'" in r.message
+    # an assignment inside a comment assigns nothing: t1 is still a generated name
+    p = Problem("p", parse("# note; t1 = x*y\nJ = sin(x*y) + 1"))
+    assert p.names == ["x", "y", "J"]
+    r = p.check("derivative.x", "cos(t1)*y")
+    assert not r.passed and "uses 't1', which is not a name of this problem" in r.message
 
 
 @settings(max_examples=40, deadline=None)

@@ -96,7 +96,6 @@ _SETTINGS_KEYS = ("rtol", "atol", "samples", "sample_range", "seed")
 _PROBLEM_KEYS = ("name", "expr", "at", "expect", "output", *_SETTINGS_KEYS)
 # An answer that is a plain number, in the grammar's own spelling (no inf, nan or 1_000):
 # read with float() and no parser run, which keeps a class's worth of answers fast.
-_ASSIGNED = re.compile(r"(?:^|[;\n])[ \t]*([^\W\d]\w*)[ \t]*=")
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
@@ -248,7 +247,7 @@ class Problem:
         """
         if self._names is None:
             g = self.graph
-            assigned = {m.group(1) for m in _ASSIGNED.finditer(g.source)}
+            assigned = set(g.assigned)  # the parser's own list, so comments hold none
             self._names = [
                 n.label
                 for n in g.nodes
