@@ -966,7 +966,41 @@ def test_unknown_names_in_messages() -> None:
     assert p.check("value", "u^2").passed
     with pytest.raises(InputError) as info:
         check_expression("x*y", {"q": 1, "x": 1, "y": 2}, [("value", "2")])
-    assert info.value.message.startswith("'q' is not an input of this problem")
+    assert info.value.message.startswith("'q' is not an input of this expression")
+    # the core's own checks of a point (bind_point), so its messages are every command's
+    with pytest.raises(InputError) as info:
+        check_expression("u = x*y; J = u + 1", {"u": 1, "x": 1, "y": 2}, [("value", "2")])
+    assert info.value.message == "'u' is computed on line 1, not an input; only inputs take values"
+    with pytest.raises(InputError) as info:
+        check_expression("x*y", {"x": 1}, [("value", "2")])
+    assert info.value.message.startswith("no value for input 'y'")
+
+
+def test_a_key_with_many_inputs_is_read_in_linear_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # NB: Graph.defaults() builds a new dict; called once per input it made _point quadratic.
+    from cgdiff.graph import Graph
+
+    calls = []
+    real = Graph.defaults
+
+    def defaults(self: Graph) -> dict[str, float]:
+        calls.append(1)
+        return real(self)
+
+    monkeypatch.setattr(Graph, "defaults", defaults)
+    n = 300  # inputs with defaults (x0 = 0, ...), one of them given at the point
+    spec = (
+        "".join(f"x{i} = {i}\\n" for i in range(n)) + "J = " + " + ".join(f"x{i}" for i in range(n))
+    )
+    key = write(
+        tmp_path,
+        "k.toml",
+        f'[[problem]]\nexpr = "{spec}"\nat = {{x0 = 1}}\nexpect.value = {n * (n - 1) // 2 + 1}\n',
+    )
+    assert check_key(key).ok
+    assert len(calls) <= 3
 
 
 def test_each_distinct_expression_is_parsed_once(tmp_path: Path) -> None:

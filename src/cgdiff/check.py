@@ -35,7 +35,7 @@ import numpy as np
 
 from .ad import backward
 from .errors import CgdiffError, InputError, UndefinedError
-from .evaluate import forward
+from .evaluate import bind_point, forward
 from .graph import Graph, format_number, short_number
 from .ops import CONSTANTS, NUMERIC, suggest
 from .parse import parse, parse_value, read_source, split_top
@@ -236,6 +236,7 @@ class Problem:
         self._rng: np.random.Generator | None = None
         self._texts: dict[str, str] = {}
         self._names: list[str] | None = None
+        self._known: frozenset[str] = frozenset()
 
     @property
     def names(self) -> list[str]:
@@ -254,6 +255,7 @@ class Problem:
                 if n.name is not None
                 and (n.kind == "input" or n.name in assigned or n.id == g.output)
             ]
+            self._known = frozenset(self._names)
         return self._names
 
     # -- items -----------------------------------------------------------------------------
@@ -276,7 +278,7 @@ class Problem:
                 hint=hint,
             )
         if kind in ("grad", "derivative"):
-            if name not in g.input_names:
+            if not _is_input(g, name):
                 raise InputError(_not_a(name, g.input_names, "an input", item))
             return kind, g.by_name[name]
         if name not in g.by_name:
@@ -545,6 +547,12 @@ class Problem:
         return ProblemResult(self.name, checks, feedback, list(self._notes), self.undefined)
 
 
+def _is_input(graph: Graph, name: str) -> bool:
+    """Whether ``name`` is an input of ``graph`` (a dict lookup: keys may have many inputs)."""
+    i = graph.by_name.get(name)
+    return i is not None and graph.nodes[i].kind == "input"
+
+
 def _not_a(name: str, known: Sequence[str], what: str, item: str | None = None) -> str:
     close = suggest(name, list(known), cutoff=0.6)
     listing = ", ".join(known) or "none"
@@ -655,7 +663,7 @@ def read_answer(answer: Any, problem: Problem | None = None) -> _Answer:
         return _Answer(text, x)
     if problem is not None:
         known = problem.names
-        unknown = [n for n in g.input_names if n not in known]
+        unknown = [n for n in g.input_names if n not in problem._known]
         if unknown:
             name = unknown[0]
             close = suggest(name, known, cutoff=0.6)
@@ -960,12 +968,13 @@ class Key:
 
     path: Path
     problems: list[Problem]
+    _by_name: dict[str, Problem] | None = field(default=None, init=False, repr=False)
 
     def problem(self, name: str) -> Problem | None:
-        for p in self.problems:
-            if p.name == name:
-                return p
-        return None
+        """The problem called ``name`` (a dict lookup: one per row of a class's answers)."""
+        if self._by_name is None:
+            self._by_name = {p.name: p for p in self.problems}
+        return self._by_name.get(name)
 
 
 class _Where:
@@ -1156,7 +1165,7 @@ def _problem(
     settings = _settings(table, base, where, w)
     own = table.get("sample_range")
     for name_ in own if isinstance(own, dict) else ():
-        if name_ not in graph.input_names:
+        if not _is_input(graph, name_):
             raise w.error(
                 f"{where}.sample_range.{name_}", _not_a(name_, graph.input_names, "an input")
             )
@@ -1214,7 +1223,7 @@ def _point(table: Any, graph: Graph, where: str, w: _Where) -> dict[str, float]:
     for name, v in table.items():
         if name in CONSTANTS:
             raise w.error(f"{where}.{name}", f"'{name}' is a constant and cannot be given a value")
-        if name not in graph.input_names:
+        if not _is_input(graph, name):
             raise w.error(f"{where}.{name}", _not_a(name, graph.input_names, "an input"))
         if isinstance(v, str):
             try:
@@ -1225,7 +1234,8 @@ def _point(table: Any, graph: Graph, where: str, w: _Where) -> dict[str, float]:
             point[name] = _number(v, f"{where}.{name}", w)
         if not math.isfinite(point[name]):
             raise w.error(f"{where}.{name}", "must be finite")
-    missing = [n for n in graph.input_names if n not in point and n not in graph.defaults()]
+    defaults = graph.defaults()  # NB: once; it is a new dict on every call
+    missing = [n for n in graph.input_names if n not in point and n not in defaults]
     if missing:
         raise w.error(where, f"no value for input {', '.join(repr(m) for m in missing)}")
     return point
@@ -1268,14 +1278,7 @@ def check_expression(
     if not items:
         raise InputError("nothing to check: give --expect ITEMS, e.g. --expect value=5,grad.x=2")
     if at is not None:
-        for given in at:
-            if given not in graph.input_names:
-                raise InputError(_not_a(given, graph.input_names, "an input"))
-        missing = [n for n in graph.input_names if n not in at and n not in graph.defaults()]
-        if missing:
-            raise InputError(
-                f"no value for input {', '.join(repr(m) for m in missing)}; give it with --at"
-            )
+        bind_point(graph, at)  # the core's errors: an unknown name, an input with no value
     if name is None:
         name = " ".join(text.split())
         name = name if len(name) <= 60 else name[:59] + "…"
@@ -1398,18 +1401,13 @@ def check_answers(key: Key | str | Path, answers: str | Path) -> CheckReport:
         StudentResult(student, _score_items(key, mine) + extra.get(student, []))
         for student, mine in given.items()
     ]
+    right: dict[tuple[str, str], int] = {}
+    for s in students:
+        for a in s.items:
+            if a.passed and not a.extra:
+                right[(a.problem, a.item)] = right.get((a.problem, a.item), 0) + 1
     scores = [
-        ItemScore(
-            p.name,
-            item,
-            sum(
-                1
-                for s in students
-                for a in s.items
-                if not a.extra and a.problem == p.name and a.item == item and a.passed
-            ),
-            len(students),
-        )
+        ItemScore(p.name, item, right.get((p.name, item), 0), len(students))
         for p, item in key_items
     ]
     errors.sort(key=lambda e: e.line)
