@@ -1044,3 +1044,26 @@ def test_numbers_at_a_point_load_no_symbolic_differentiation() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["True", "False", "False"]
+
+
+def test_one_helper_spells_expected_and_given() -> None:
+    # enough digits that two numbers differ: one helper, used by the core and the reports
+    import cgdiff.check as check
+    import cgdiff.check_report as check_report
+    from cgdiff.check import pair_text
+
+    assert check_report.pair_text is pair_text
+    for gone in ("_pair", "_exact", "_full"):
+        assert not hasattr(check, gone) and not hasattr(check_report, gone)
+    assert pair_text(1000.0, "1001.001") == ("1000", "1001.001")
+    assert pair_text(1.0, 1.0000001, exact=False) == ("1", "1.0000001")
+    assert pair_text(float("inf"), float("-inf")) == ("inf", "-inf")
+    assert pair_text("2*x", None) == ("2*x", "")
+
+
+def test_reading_answers_leaves_the_csv_field_limit_as_it_was() -> None:
+    import csv
+
+    before = csv.field_size_limit()
+    check_answers(HOMEWORK / "key.toml", HOMEWORK / "submissions.csv")
+    assert csv.field_size_limit() == before

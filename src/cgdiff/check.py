@@ -27,7 +27,7 @@ import math
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +65,7 @@ __all__ = [
     "check_expression",
     "check_key",
     "load_key",
+    "pair_text",
     "parse_items",
 ]
 
@@ -141,29 +142,42 @@ def _span(s: tuple[float, float]) -> str:
 _g = short_number  # a number for a message
 
 
-def _pair(expected: float, given: float, exact: bool = False) -> tuple[str, str]:
-    """Both numbers with enough digits that two different values never look the same;
-    ``exact``: the given number is the student's own, shown with every digit they wrote."""
-    b = _exact(given) if exact else None
-    for digits in (6, 9, 12, 17):
-        a = _g(expected, digits)
-        b_ = b if b is not None else _g(given, digits)
-        if a != b_ or float(expected) == float(given):
-            return a, b_
-    return _g(expected, 17), b if b is not None else _g(given, 17)
+def pair_text(
+    expected: Any, given: Any, exact: bool = True, digits: Sequence[int] = (6, 9, 12, 17)
+) -> tuple[str, str]:
+    """Two values as text with enough ``digits`` that different numbers never look the same.
+    ``exact``: the given value is the student's own, shown as written (text as it is, a
+    number with every digit); else both numbers get the same digits.  Text (a formula) and
+    ``None`` are shown as they are.
+
+    >>> pair_text(1000.0, "1001.001"), pair_text(0.1 + 0.2, 0.3), pair_text(-12.0, "-12.0")
+    (('1000', '1001.001'), ('0.30000000000000004', '0.3'), ('-12', '-12.0'))
+    >>> pair_text(1.0, 1.0000001, exact=False)
+    ('1', '1.0000001')
+    """
+    number = as_given(given)
+    fixed = _text_of(given) if exact or not isinstance(given, float) else None
+    if not isinstance(expected, float):
+        return _text_of(expected), fixed if fixed is not None else _text_of(given)
+    e = g = ""
+    for n in digits:
+        e = _g(expected, n)
+        g = fixed if fixed is not None else _g(given, n)
+        if e != g or (isinstance(number, float) and number == expected):
+            break
+    return e, g
 
 
-def _exact(x: float) -> str:
-    """The shortest text that reads back as ``x`` (``1001.001``, not ``1001``)."""
-    return format_number(x) if math.isfinite(x) else _g(x)
+def _text_of(value: Any) -> str:
+    """A value as written: text as it is, a number in the shortest form that reads back."""
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else format_number(value)
 
 
 def _excess(off: float, tol: float) -> str:
     """``off by A, more than the tolerance B`` with enough digits that A and B differ."""
-    for digits in range(3, 18):
-        a, b = _g(off, digits), _g(tol, digits)
-        if a != b:
-            break
+    a, b = pair_text(off, tol, exact=False, digits=range(3, 18))
     return f"off by {a}, more than the tolerance {b}"
 
 
@@ -449,7 +463,7 @@ class Problem:
         if off <= tol:
             msg = f"{shown}; within tolerance" if shown else ""
             return CheckResult(item, truth, given, True, msg, value=value)
-        e, g = _pair(truth, value, exact=ans.graph is None and ans.plain)
+        e, g = pair_text(truth, value, exact=ans.graph is None and ans.plain)
         msg = f"expected {e}, given {g}"
         if shown:
             msg += f" ({shown})"
@@ -486,7 +500,7 @@ class Problem:
                 j = int(np.argmax(bad))
                 point = {n: float(s.point[n][j]) for n in names}
                 t, a = float(truth[j]), float(got[j])
-                e, v = _pair(t, a)
+                e, v = pair_text(t, a, exact=False)
                 where = _describe_point(point)
                 if math.isfinite(a):
                     msg = f"differs at {where}: {what} is {e} there, the answer gives {v}"
@@ -1038,37 +1052,31 @@ def _settings(table: Mapping[str, Any], base: Settings, where: str, w: _Where) -
     s = base
     pre = f"{where}." if where else ""
     if "rtol" in table:
-        s = _replace(s, rtol=_number(table["rtol"], pre + "rtol", w, minimum=0.0))
+        s = replace(s, rtol=_number(table["rtol"], pre + "rtol", w, minimum=0.0))
     if "atol" in table:
-        s = _replace(s, atol=_number(table["atol"], pre + "atol", w, minimum=0.0))
+        s = replace(s, atol=_number(table["atol"], pre + "atol", w, minimum=0.0))
     if "samples" in table:
         v = table["samples"]
         if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= DRAW * MAX_DRAWS // 2:
             raise w.error(
                 pre + "samples", f"must be a whole number from 1 to {DRAW * MAX_DRAWS // 2}"
             )
-        s = _replace(s, samples=v)
+        s = replace(s, samples=v)
     if "seed" in table:
         v = table["seed"]
         if isinstance(v, bool) or not isinstance(v, int) or v < 0:
             raise w.error(pre + "seed", "must be a whole number, 0 or more")
-        s = _replace(s, seed=v)
+        s = replace(s, seed=v)
     if "sample_range" in table:
         v = table["sample_range"]
         if isinstance(v, dict):
             ranges = dict(s.ranges)
             for name, span in v.items():
                 ranges[name] = _span_of(span, f"{pre}sample_range.{name}", w)
-            s = _replace(s, ranges=ranges)
+            s = replace(s, ranges=ranges)
         else:
-            s = _replace(s, sample_range=_span_of(v, pre + "sample_range", w), ranges={})
+            s = replace(s, sample_range=_span_of(v, pre + "sample_range", w), ranges={})
     return s
-
-
-def _replace(s: Settings, **changes: Any) -> Settings:
-    from dataclasses import replace
-
-    return replace(s, **changes)
 
 
 def load_key(path: str | Path) -> Key:
@@ -1217,6 +1225,8 @@ def _answer_value(v: Any, where: str, w: _Where) -> Any:
 
 
 def _point(table: Any, graph: Graph, where: str, w: _Where) -> dict[str, float]:
+    # NB: not bind_point: a key error names the TOML key (problem[2].at.q), and a value may
+    # be a string read by the grammar ("pi/4"); bind_point's messages name --at instead.
     if not isinstance(table, dict):
         raise w.error(where, "must be a table of input = value, as in at = { x = 1, y = 2 }")
     point: dict[str, float] = {}

@@ -31,6 +31,7 @@ from .check import (
     ProblemResult,
     StudentResult,
     as_given,
+    pair_text,
 )
 from .errors import InputError
 from .graph import format_number
@@ -64,30 +65,6 @@ def _fmt(value: Any, digits: int = 6) -> str:
     return fmt_number(value, digits)
 
 
-def _pair(expected: Any, given: Any) -> tuple[str, str]:
-    """Expected and given as text, not yet cut short: a given number with every digit the
-    student wrote, and the expected one with enough digits that the two never look equal.
-
-    >>> _pair(1000.0, "1001.001"), _pair(0.1 + 0.2, 0.3), _pair(-12.0, "-12.0")
-    (('1000', '1001.001'), ('0.30000000000000004', '0.3'), ('-12', '-12.0'))
-    """
-    number = as_given(given)
-    g = given if isinstance(given, str) else _full(given)
-    if not isinstance(expected, float):
-        return _full(expected), g
-    for digits in (6, 9, 12, 17):
-        e = _fmt(expected, digits)
-        if e != g or (isinstance(number, float) and number == expected):
-            break
-    return e, g
-
-
-def _full(value: Any) -> str:
-    if isinstance(value, float):
-        return format_number(value) if math.isfinite(value) else _fmt(value)
-    return "" if value is None else str(value)
-
-
 # -- JSON -------------------------------------------------------------------------------------
 
 
@@ -97,9 +74,7 @@ def _full(value: Any) -> str:
 
 def _num(v: Any) -> Any:
     """A value for JSON: a non-finite float as ``"nan"``, ``"inf"``, ``"-inf"``."""
-    if isinstance(v, float) and not math.isfinite(v):
-        return "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")
-    return v
+    return format_number(v) if isinstance(v, float) and not math.isfinite(v) else v
 
 
 def _counterexample(ce: dict[str, Any]) -> dict[str, Any]:
@@ -235,7 +210,7 @@ def _problems_table(report: CheckReport) -> Any:
         t.add_column(name, overflow="fold")
     for p in report.problems:
         for k, c in enumerate(p.checks):
-            e, g = _pair(c.expected, c.given)
+            e, g = pair_text(c.expected, c.given)
             t.add_row(
                 _text(p.name if k == 0 else ""),
                 _text(c.item),
@@ -308,7 +283,7 @@ def _wrong_table(students: Sequence[StudentResult]) -> tuple[Any, int]:
         t.add_column(name, overflow="fold")
     rows = [(s, a) for s in students for a in s.items if not a.passed and a.line is not None]
     for s, a in rows[:MAX_ROWS]:
-        e, g = _pair(a.expected, a.answer)
+        e, g = pair_text(a.expected, a.answer)
         t.add_row(
             _text(shown(s.student, 40)),
             _text(a.problem),
@@ -372,7 +347,7 @@ def _xml_text(text: str) -> str:
 
 
 def _details(expected: Any, given: Any, message: str) -> str:
-    e, g = _pair(expected, given)
+    e, g = pair_text(expected, given)
     text = f"expected: {shown(e)}\ngiven: {shown(g)}"
     return f"{text}\n{message}" if message else text
 
