@@ -122,8 +122,9 @@ class Graph:
         self.source = source
         self.diagnostics = list(diagnostics)
         self.by_name: dict[str, int] = {n.name: n.id for n in nodes if n.name is not None}
-        # Every name the source text assigns, kept even where the output does not need it.
-        self.assigned: list[str] = [n.name for n in nodes if n.kind == "op" and n.name]
+        # Every name the source text assigns (set by parse), kept even where the output
+        # does not need it; empty for a graph not read from text.
+        self.assigned: list[str] = []
         self.op_ids: list[int] = [n.id for n in nodes if n.kind == "op"]
         self._plan: list[tuple[int, Any, int, int, int]] | None = None
         self._kinked: list[int] | None = None
