@@ -483,7 +483,9 @@ def gradient_graphs(
 
 
 def derivative_graph(graph: Graph, wrt: str, *, simplify: bool = True) -> Graph:
-    """The graph of d output / d ``wrt`` (see :func:`gradient_graphs`).
+    """The graph of d output / d ``wrt`` (see :func:`gradient_graphs`).  ``simplify`` here
+    means the builder's identities of 0 and 1 only; :func:`cgdiff.symbolic.derivative`
+    gives the fully simplified derivative that ``cgdiff diff`` prints.
 
     >>> from cgdiff import parse
     >>> d = derivative_graph(parse("x^2*sin(x)"), "x")
