@@ -196,6 +196,17 @@ def _sweep(
                 c = g if p is one else mul(g, p)
                 old = adj[a1]
                 adj[a1] = c if old is None else add(old, c)
+        elif k == 4:  # x*y: each local derivative is the other input, no rule call
+            x0, x1 = values[a0], values[a1]
+            ps = (x1, x0)
+            if needs[a0]:
+                c = mul(g, x1)
+                old = adj[a0]
+                adj[a0] = c if old is None else add(old, c)
+            if needs[a1]:
+                c = mul(g, x0)
+                old = adj[a1]
+                adj[a1] = c if old is None else add(old, c)
         elif k == 3:  # add, sub: local derivatives +1 or -1, so no rule call, no product
             s0, s1 = rule
             ps = (one, one if s1 > 0 else neg(one)) if local is not None else ()

@@ -170,8 +170,9 @@ class Graph:
 
     def reverse_plan(self) -> list[tuple[int, Any, int, int, int, tuple[int, ...]]]:
         """The op nodes, last first, as ``(id, rule, n_args, arg0, arg1, args)`` rows;
-        ``n_args`` is 0 for a one-input op whose rule is its one-value ``unary`` form, and 3
-        for a two-input ``linear`` op, whose "rule" is then its constant local derivatives."""
+        ``n_args`` is 0 for a one-input op whose rule is its one-value ``unary`` form, 3
+        for a two-input ``linear`` op, whose "rule" is then its constant local derivatives,
+        and 4 for a ``bilinear`` op (x*y), whose local derivatives are its inputs swapped."""
         if self._reverse is None:
             rows: list[tuple[int, Any, int, int, int, tuple[int, ...]]] = []
             for i in reversed(self.op_ids):
@@ -182,6 +183,8 @@ class Graph:
                     rows.append((i, n.op.unary, 0, a[0], -1, a))
                 elif len(a) == 2 and n.op.linear is not None:
                     rows.append((i, n.op.linear, 3, a[0], a[1], a))
+                elif len(a) == 2 and n.op.bilinear:
+                    rows.append((i, None, 4, a[0], a[1], a))
                 else:
                     rows.append((i, n.op.partials, len(a), a[0], a[1] if len(a) > 1 else -1, a))
             self._reverse = rows

@@ -87,6 +87,9 @@ class Op:
     # For ops whose local derivatives are constants (+1 or -1), those constants: the backward
     # loop then adds or subtracts the adjoint without calling the rule.
     linear: tuple[float, ...] | None = None
+    # For x*y: the local derivative with respect to each input is the other input, so the
+    # backward loop multiplies by it without calling the rule.
+    bilinear: bool = False
     # How a user writes it, for ``cgdiff ops`` (default: the symbol, or the name).
     spelling: str = ""
     # Identities of 0 and 1 that a graph builder may apply when it appends this op: given
@@ -291,6 +294,7 @@ def _table() -> dict[str, Op]:
             assoc="left",
             callable=False,
             args=("x", "y"),
+            bilinear=True,
             identity=_mul_identity,
             spelling="* or side by side",
         ),
