@@ -136,26 +136,26 @@ def _main(
 # -- helpers --------------------------------------------------------------------------------
 
 
-def _source(expr: str) -> tuple[str, Path | None]:
-    """The text an EXPR argument stands for, and the folder files in it are relative to."""
+def _source(expr: str) -> str:
+    """The text an EXPR argument stands for: itself, standard input (``-``) or a file."""
     if expr == "-":
         if sys.stdin is None or sys.stdin.closed:
             raise InputError("standard input is closed; nothing to read for '-'")
         try:
-            return sys.stdin.read(), Path.cwd()
+            return sys.stdin.read()
         except (OSError, UnicodeDecodeError) as exc:
             raise InputError(f"cannot read standard input: {exc}") from None
     if expr.startswith("@"):
         from .parse import read_source
 
-        return read_source(expr), Path(expr[1:]).resolve().parent
-    return expr, None
+        return read_source(expr)
+    return expr
 
 
 def _graph(expr: str, output: str | None) -> Any:
     from .parse import parse
 
-    text, _ = _source(expr)
+    text = _source(expr)
     return parse(text, output=output)
 
 
@@ -452,7 +452,7 @@ def check(
         if at is not None and len(at) > 1:
             raise InputError("cgdiff check takes one point; give --at once")
         items = [pair for text in expect for pair in parse_items(text)]
-        text, _ = _source(target)
+        text = _source(target)
         point = parse_point(at[0]) if at else None
         name = target if target.startswith("@") else "(stdin)" if target == "-" else None
         report = check_expression(text, point, items, name=name)
