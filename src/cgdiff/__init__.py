@@ -43,3 +43,9 @@ def __getattr__(name: str) -> Any:
 
         return getattr(symbolic, name)
     raise AttributeError(f"module 'cgdiff' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    # NB: only the API; the submodules (errors, graph, parse, ...) are importable by name but
+    # are not part of it, so tab completion and dir() do not offer them.
+    return sorted(__all__)

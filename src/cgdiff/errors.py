@@ -6,6 +6,7 @@ the exit code of SPEC section 7.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 __all__ = [
@@ -15,7 +16,34 @@ __all__ = [
     "InternalError",
     "UndefinedError",
     "caret",
+    "clip",
 ]
+
+CLIP = 60  # characters of user text (a name, a path, a value) echoed in a message
+
+
+def clip(text: str, width: int = CLIP) -> str:
+    """User text cut to a readable length for a message: its start, ``…`` and its end.
+
+    >>> clip("x" * 100, 11)
+    'xxxxx…xxxxx'
+    """
+    if len(text) <= width:
+        return text
+    head = (width - 1) // 2
+    return text[:head] + "…" + text[len(text) - (width - 1 - head) :]
+
+
+# A quoted piece of a message longer than CLIP: a name or value the user typed.
+_QUOTED = re.compile(r"'([^'\n]{%d,})'" % (CLIP + 1))
+
+
+def _readable(text: str) -> str:
+    """A message with every long quoted piece (user text) clipped, so that a 5 MB name
+    does not make a 5 MB error line."""
+    if len(text) <= CLIP:
+        return text
+    return _QUOTED.sub(lambda m: "'" + clip(m.group(1)) + "'", text)
 
 
 def caret(source_line: str, column: int) -> str:
@@ -64,7 +92,7 @@ class CgdiffError(Exception):
         self.hint = hint
 
     def __str__(self) -> str:
-        return f"{self.message}; {self.hint}" if self.hint else self.message
+        return _readable(f"{self.message}; {self.hint}" if self.hint else self.message)
 
     def render(self) -> str:
         """The full text shown to a user, without the ``error:`` prefix.
@@ -72,9 +100,7 @@ class CgdiffError(Exception):
         >>> InputError("bad", line=1, column=2, source_line="ab").render()
         'bad\\n  ab\\n   ^'
         """
-        text = self.message
-        if self.hint:
-            text += f"; {self.hint}"
+        text = _readable(f"{self.message}; {self.hint}" if self.hint else self.message)
         if self.source_line is not None and self.column is not None:
             text += "\n" + caret(self.source_line, self.column)
         return text

@@ -484,7 +484,9 @@ class GraphBuilder:
         input_ids = list(self.inputs if inputs is None else inputs)
         for i in input_ids:
             keep[i] = True
-        taken = {n.name for i, n in enumerate(nodes) if keep[i] and n.name is not None}
+        # NB: every name given so far is taken, kept or not: the output of ``f = x + 5; x*2``
+        # is f1, never the user's f, even though f is not part of what the output needs.
+        taken = {n.name for n in nodes if n.name is not None}
         if output_name is not None and (
             nodes[output].kind == "input" or nodes[output].name is not None
         ):

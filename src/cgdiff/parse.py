@@ -295,15 +295,29 @@ def parse(text: str, output: str | None = None) -> Graph:
     if spec.output is None:
         raise InputError("the spec has no statement")
 
+    # NB: the output is chosen before the graph is pruned to what the output needs, so
+    # --output may name any node the spec assigns (or an input), used by the last line or not.
+    chosen = output is not None and (output in spec.assigned or output in spec.free)
+    if chosen:
+        assert output is not None
+        node, named = (spec.assigned.get(output) or spec.free[output])[0], True
+    else:
+        node, named = spec.output, spec.output_named
     graph = spec.b.finish(
-        spec.output,
+        node,
         source=text,
-        output_name=None if spec.output_named else DEFAULT_OUTPUT,
+        output_name=None if named else DEFAULT_OUTPUT,
         copy_named=True,
     )
     graph.assigned = list(spec.assigned)
-    if output is not None:
-        graph = graph.with_output(output)
+    if output is not None and not chosen and output != graph.output_name:
+        if output not in graph.by_name:
+            names = [*spec.assigned, *spec.free, *graph.by_name]
+            close = suggest(output, names, cutoff=0.6)
+            raise InputError(
+                f"no node named '{output}'", hint=f"did you mean '{close}'?" if close else None
+            )
+        graph = graph.with_output(output)  # a generated name: t1, t2, ...
     return graph
 
 
@@ -373,7 +387,8 @@ def parse_point(text: str) -> dict[str, float]:
     point: dict[str, float] = {}
     for part in split_top(text):
         if "=" not in part:
-            raise InputError(f"'{part.strip()}' in --at '{text}' is not name=value")
+            where = f" in '{_short(text)}'" if part.strip() != text.strip() else ""
+            raise InputError(f"'{_short(part.strip())}'{where} is not name=value")
         name, _, value = part.partition("=")
         name = unicodedata.normalize("NFC", name.strip())
         if name in CONSTANTS:

@@ -327,7 +327,7 @@ def hessian(
     pt = as_point({**(point or {}), **values})
     first = grad(graph, pt, wrt=list(wrt) if wrt is not None else None)
     if first.evaluation.batch is not None:
-        raise InputError("hessian works at one point; give a single --at")
+        raise InputError("hessian works at one point; give one number per input")
     names = list(first.wrt)
     n, p = graph.n_ops, len(names)
     with _everywhere(graph.output_name):
