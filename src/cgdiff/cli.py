@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from typer.core import TyperCommand
 
 from . import __version__
-from .errors import CgdiffError, InputError, clip as _clip
+from .errors import CgdiffError, InputError
+from .errors import clip as _clip
 
 app = typer.Typer(
     add_completion=False,
@@ -32,8 +35,48 @@ _state: dict[str, Any] = {"color": True}
 
 # An expression may start with '-' ("-x^2", "-1"): an unknown option is then read as the
 # EXPR argument.  That is why no option has a one-letter form that an expression could
-# start with.
+# start with.  A word after "--" (--wtr) is always an option, so a misspelt one is an error
+# with a did-you-mean (see _Command), never read as the expression.
 _EXPR = {"ignore_unknown_options": True}
+_LONG = re.compile(r"--[^\W\d][\w-]*")
+
+
+class _Command(TyperCommand):
+    """A command whose unknown ``--options`` are errors with a did-you-mean, while an EXPR
+    that starts with a single ``-`` is still read as the expression."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        _reject_unknown_options(self.get_params(ctx), args)
+        result: list[str] = super().parse_args(ctx, args)
+        return result
+
+
+def _reject_unknown_options(params: list[Any], args: list[str]) -> None:
+    takes_value: dict[str, bool] = {}
+    for p in params:
+        if p.param_type_name == "option":
+            for o in (*p.opts, *p.secondary_opts):
+                takes_value[o] = not p.is_flag and not p.count
+    skip = False
+    for a in args:
+        if skip:  # the value of the option before it, e.g. --output --x is allowed
+            skip = False
+            continue
+        if a == "--":
+            return
+        name = a.partition("=")[0]
+        if name in takes_value:
+            skip = takes_value[name] and "=" not in a
+        elif _LONG.fullmatch(name):
+            from difflib import get_close_matches
+
+            close = get_close_matches(name, list(takes_value), n=1, cutoff=0.6)
+            raise InputError(
+                f"no such option {_clip(name)}",
+                hint=f"did you mean {close[0]}?"
+                if close
+                else "see --help; an expression that starts with '--' goes after '--'",
+            )
 
 
 class EvalFormat(StrEnum):
@@ -226,8 +269,7 @@ def _csv_points(points: Path, shared: dict[str, float]) -> tuple[list[dict[str, 
                     continue
                 if len(row) != len(header):
                     raise InputError(
-                        f"{_clip(str(points))}, line {k}: {len(row)} values for "
-                        f"{len(header)} names"
+                        f"{_clip(str(points))}, line {k}: {len(row)} values for {len(header)} names"
                     )
                 try:
                     rows.append({**shared, **{h: parse_value(c) for h, c in zip(header, row)}})
@@ -266,7 +308,7 @@ def _check_given(
             continue
         names = ", ".join(f"'{_clip(m)}'" for m in missing)
         what = f"no value for input{'s' if len(missing) > 1 else ''} {names}"
-        fill = ",".join(f"{m}=VALUE" for m in missing)
+        fill = ",".join(f"{_clip(m)}=VALUE" for m in missing)
         if len(rows) > 1 and points is None:
             # --at x=1 --at y=2 is two points, each short of an input: say so, show the fix.
             first = f"{what} in point {k + 1} ({where[k]})"
@@ -280,18 +322,17 @@ def _check_given(
                 )
             raise InputError(
                 f"{first}: each --at is one point and needs every input",
-                hint=f"add {_clip(fill)} to it",
+                hint=f"add {fill} to it",
             )
         if points is not None:
             raise InputError(
                 f"{what} at {where[k]}",
-                hint=f"add a column to the CSV, or give every point the value with "
-                f"--at {_clip(fill)}",
+                hint=f"add a column to the CSV, or give every point the value with --at {fill}",
             )
         close = [(m, suggest(m, graph.assigned, cutoff=0.75)) for m in missing[:3]]
         misspelt = "; ".join(f"is '{m}' a misspelling of '{c}'?" for m, c in close if c)
         them = "them" if len(missing) > 1 else "it"
-        raise InputError(what, hint=misspelt or f"give {them} with --at {_clip(fill)}")
+        raise InputError(what, hint=misspelt or f"give {them} with --at {fill}")
 
 
 def _one_point(what: str, at: list[str] | None) -> None:
@@ -341,13 +382,13 @@ def _warn(diagnostics: Any) -> None:
         text = d.text()
         if text not in seen:
             seen.add(text)
-            sys.stderr.write(f"warning: {text}\n")
+            sys.stderr.write(f"warning: {_clip_lines(text)}\n")
 
 
 # -- commands -------------------------------------------------------------------------------
 
 
-@app.command("eval", context_settings=_EXPR)
+@app.command("eval", context_settings=_EXPR, cls=_Command)
 def eval_(
     expr: ExprArg,
     at: AtOpt = None,
@@ -369,7 +410,7 @@ def eval_(
         _show(report.render_eval(ev))
 
 
-@app.command(context_settings=_EXPR)
+@app.command(context_settings=_EXPR, cls=_Command)
 def grad(
     expr: ExprArg,
     at: AtOpt = None,
@@ -407,7 +448,7 @@ def grad(
         _show(report.render_grad(r))
 
 
-@app.command(context_settings=_EXPR)
+@app.command(context_settings=_EXPR, cls=_Command)
 def graph(
     expr: ExprArg,
     at: AtOpt = None,
@@ -450,7 +491,7 @@ def graph(
         _show(report.render_graph_table(r))
 
 
-@app.command()
+@app.command(cls=_Command)
 def ops(fmt: Annotated[OpsFormat, typer.Option("--format")] = OpsFormat.table) -> None:
     """Every operator and function, with a summary and its derivative rule."""
     from . import report
@@ -461,7 +502,7 @@ def ops(fmt: Annotated[OpsFormat, typer.Option("--format")] = OpsFormat.table) -
         _show(report.render_ops())
 
 
-@app.command(context_settings=_EXPR)
+@app.command(context_settings=_EXPR, cls=_Command)
 def diff(
     expr: ExprArg,
     wrt: WrtOpt = None,
@@ -488,7 +529,7 @@ def diff(
         _out(symbolic_report.diff_text(r))
 
 
-@app.command(context_settings=_EXPR)
+@app.command(context_settings=_EXPR, cls=_Command)
 def hessian(
     expr: ExprArg,
     at: AtOpt = None,
@@ -513,7 +554,7 @@ def hessian(
         _show(symbolic_report.render_hessian(h))
 
 
-@app.command(context_settings=_EXPR)
+@app.command(context_settings=_EXPR, cls=_Command)
 def check(
     target: Annotated[
         str, typer.Argument(metavar="FILE|EXPR", help="A TOML answer key, or an expression.")
@@ -635,7 +676,7 @@ def main(argv: list[str] | None = None) -> int:
             import traceback
 
             traceback.print_exc()
-        sys.stderr.write(f"error: {exc.render()}\n")
+        sys.stderr.write(f"error: {_clip_lines(exc.render())}\n")
         code = exc.exit_code
     except Exit as exc:
         code = int(getattr(exc, "exit_code", 0) or 0)
@@ -648,7 +689,7 @@ def main(argv: list[str] | None = None) -> int:
             sys.stdout.write(message + "\n")
             code = 0
         else:
-            sys.stderr.write(f"error: {message}\n")
+            sys.stderr.write(f"error: {_clip_lines(_usage_message(exc, message))}\n")
             code = int(getattr(exc, "exit_code", 2) or 2)
             code = 2 if code == 1 else code
     except KeyboardInterrupt:
@@ -684,6 +725,27 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(f"error: cannot write the output: {exc.strerror or exc}\n")
         code = 2
     return _exit(code, argv)
+
+
+def _usage_message(exc: Exception, message: str) -> str:
+    """Click's words for a misspelt option or command, in the form cgdiff's own errors take:
+    ``no such option --verison; did you mean --version?``."""
+    if type(exc).__name__ == "NoSuchOption":
+        name = str(getattr(exc, "option_name", ""))
+        possible = sorted(getattr(exc, "possibilities", None) or [])
+        hint = f"; did you mean {possible[0]}?" if len(possible) == 1 else ""
+        return f"no such option {_clip(name)}{hint}"
+    if message.startswith("No such command"):
+        return "no such command" + message[len("No such command") :].replace(
+            ". Did you mean", "; did you mean"
+        ).rstrip(".")
+    return message
+
+
+def _clip_lines(text: str, width: int = 300) -> str:
+    """Every line of a message cut to ``width`` characters: user text echoed by click (an
+    option's value) or in a warning may be any length."""
+    return "\n".join(_clip(line, width) for line in text.split("\n"))
 
 
 def _exit(code: int, argv: list[str] | None) -> int:

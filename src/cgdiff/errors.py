@@ -35,7 +35,7 @@ def clip(text: str, width: int = CLIP) -> str:
 
 
 # A quoted piece of a message longer than CLIP: a name or value the user typed.
-_QUOTED = re.compile(r"'([^'\n]{%d,})'" % (CLIP + 1))
+_QUOTED = re.compile("'([^'\\n]{" + str(CLIP + 1) + ",})'")
 
 
 def _readable(text: str) -> str:

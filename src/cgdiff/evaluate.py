@@ -127,8 +127,7 @@ def bind_point(graph: Graph, point: Mapping[str, Any]) -> tuple[dict[int, Any], 
         )
         them = "them" if len(missing) > 1 else "it"
         raise InputError(
-            f"no value for input{'s' if len(missing) > 1 else ''} {names}; "
-            f"give {them} a value",
+            f"no value for input{'s' if len(missing) > 1 else ''} {names}; give {them} a value",
             hint=hint,
         )
     for i, value in bound.items():

@@ -1,0 +1,173 @@
+"""What a new user runs into at the command line (issue 8): output names, options, points,
+pasted text, long user text in messages, and the Python API's surface."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+# -- which node is the output -----------------------------------------------------------------
+
+
+def test_output_may_name_a_node_the_last_line_does_not_use(cli) -> None:
+    r = cli("eval", "a = x+1; b = x*2", "--at", "x=3", "--output", "a", "--format", "json")
+    assert r.code == 0, r.err
+    data = json.loads(r.out)
+    assert data["output"] == "a" and data["value"] == 4.0
+    g = cli("grad", "a = x+1; b = x*y", "--at", "x=3,y=1", "--output", "a", "--format", "json")
+    assert json.loads(g.out)["gradient"] == {"x": 1.0, "y": 0.0}
+
+
+def test_output_of_a_spec_written_by_diff_keep_nodes(cli, tmp_path: Path) -> None:
+    spec = cli("diff", "u = x*y; f = u + sin(y)", "--wrt", "x,y", "--keep-nodes")
+    assert spec.code == 0 and "df_dx" in spec.out and "df_dy" in spec.out
+    path = tmp_path / "d.cg"
+    path.write_text(spec.out)
+    for name, expected in (("df_dx", 2.0), ("df_dy", 3 + __import__("math").cos(2))):
+        r = cli("eval", f"@{path}", "--output", name, "--at", "x=3,y=2", "--format", "json")
+        assert r.code == 0, r.err
+        assert json.loads(r.out)["output"] == name
+        assert json.loads(r.out)["value"] == pytest.approx(expected)
+
+
+def test_output_unknown_gets_a_suggestion_from_every_assigned_name(cli) -> None:
+    r = cli("eval", "alpha = x+1; b = x*2", "--at", "x=3", "--output", "alpa")
+    assert r.code == 2 and r.out == ""
+    assert r.err == "error: no node named 'alpa'; did you mean 'alpha'?\n"
+
+
+def test_a_last_unnamed_expression_never_takes_the_users_name(cli) -> None:
+    r = cli("eval", "f = x + 5; x*2", "--at", "x=1", "--format", "json")
+    assert json.loads(r.out) == {"output": "f1", "point": {"x": 1.0}, "value": 2.0}
+    mine = cli("eval", "f = x + 5; x*2", "--at", "x=1", "--output", "f", "--format", "json")
+    assert json.loads(mine.out)["value"] == 6.0  # the user's f is x + 5
+    c = cli("check", "f = x + 5; x*2", "--at", "x=1", "--expect", "value=2,node.f1=2")
+    assert c.code == 0, c.out + c.err
+
+
+# -- options ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("grad", "x", "--wtr", "x", "--at", "x=1"), "no such option --wtr; did you mean --wrt?"),
+        (("grad", "--wtr", "x", "x*y", "--at", "x=1,y=2"), "no such option --wtr; did you mean"),
+        (("eval", "x", "--formt", "json"), "no such option --formt; did you mean --format?"),
+        (("ops", "--formt", "json"), "no such option --formt; did you mean --format?"),
+        (("--verison",), "no such option --verison; did you mean --version?"),
+        (("gard", "x"), "no such command 'gard'; did you mean 'grad'?"),
+        (("eval", "--x", "--at", "x=1"), "an expression that starts with '--' goes after '--'"),
+    ],
+)
+def test_a_misspelt_option_is_named_with_a_suggestion(cli, args, message) -> None:
+    r = cli(*args)
+    assert r.code == 2 and r.out == ""
+    assert r.err.startswith("error: ") and message in r.err and "\n" == r.err[-1]
+    assert r.err.count("\n") == 1
+
+
+def test_expressions_starting_with_a_sign_and_option_values_are_not_options(cli) -> None:
+    assert json.loads(cli("eval", "-x^2", "--at", "x=3", "--format", "json").out)["value"] == -9
+    r = cli("eval", "--at", "x=2", "--format", "json", "--", "--x")
+    assert r.code == 0, r.err
+    assert json.loads(r.out)["value"] == 2.0
+    assert json.loads(cli("eval", "x", "--at=x=5", "--format=json").out)["value"] == 5.0
+
+
+# -- points -------------------------------------------------------------------------------------
+
+
+def test_repeated_at_says_it_means_several_points_and_shows_the_fix(cli) -> None:
+    r = cli("grad", "x*y", "--at", "x=1", "--at", "y=2")
+    assert r.code == 2 and r.out == ""
+    assert r.err == (
+        "error: no value for input 'y' in point 1 (--at x=1): each --at is a point of its "
+        "own, so 2 --at options make 2 points; to give x and y at one point, write "
+        "--at x=1,y=2\n"
+    )
+    # The fix it shows works.
+    fixed = cli("grad", "x*y", "--at", "x=1,y=2", "--format", "json")
+    assert json.loads(fixed.out)["gradient"] == {"x": 2.0, "y": 1.0}
+    # Points that share a name but miss another: say what to add.
+    r = cli("eval", "x*y*z", "--at", "x=1,z=1", "--at", "y=2,z=1")
+    assert r.code == 2 and "point 1 (--at x=1,z=1)" in r.err and "add y=VALUE to it" in r.err
+
+
+@pytest.mark.parametrize("command", ["graph", "hessian"])
+def test_one_point_commands_with_repeated_at_show_how_to_join_them(cli, command) -> None:
+    r = cli(command, "x*y", "--at", "x=1", "--at", "y=2")
+    assert r.code == 2 and "each --at is a point of its own" in r.err
+    assert "write --at x=1,y=2" in r.err
+
+
+def test_check_with_repeated_at_shows_how_to_join_them(cli) -> None:
+    r = cli("check", "x*y", "--at", "x=1", "--at", "y=2", "--expect", "value=2")
+    assert r.code == 2 and "write --at x=1,y=2" in r.err
+
+
+def test_a_missing_value_names_the_option_on_the_command_line(cli) -> None:
+    r = cli("eval", "x*y*z", "--at", "x=1")
+    assert r.err == "error: no value for inputs 'y', 'z'; give them with --at y=VALUE,z=VALUE\n"
+
+
+def test_at_with_points_gives_values_every_point_shares(cli, tmp_path: Path) -> None:
+    csv = tmp_path / "p.csv"
+    csv.write_text("x\n1\n2\n3\n")
+    r = cli("grad", "w*x + b", "--points", str(csv), "--at", "w=10", "--at", "b=1",
+            "--format", "json")  # fmt: skip
+    assert r.code == 0, r.err
+    data = json.loads(r.out)
+    assert data["points"] == {"w": [10.0] * 3, "x": [1.0, 2.0, 3.0], "b": [1.0] * 3}
+    assert data["value"] == [11.0, 21.0, 31.0]
+    assert data["gradient"]["w"] == [1.0, 2.0, 3.0]
+    both = cli("eval", "x", "--points", str(csv), "--at", "x=3")
+    assert both.code == 2 and "'x' is given both by --at and by a column" in both.err
+    short = cli("eval", "x*y", "--points", str(csv))
+    assert short.code == 2
+    assert "no value for input 'y' at line 2 of" in short.err and "--at y=VALUE" in short.err
+
+
+# -- long user text -----------------------------------------------------------------------------
+
+
+def test_a_huge_name_gives_a_short_error_line(cli, tmp_path: Path) -> None:
+    name = "a" * 5_000_000
+    path = tmp_path / "big.cg"
+    path.write_text(name)
+    for args in (("eval", f"@{path}"), ("eval", "x", "--at", f"{name}=1")):
+        r = cli(*args)
+        assert r.code == 2 and r.err.startswith("error: ")
+        assert len(r.err) < 400, len(r.err)
+        assert "aaaa…aaaa" in r.err
+    r = cli("eval", "x", "--format", "j" * 100_000)
+    assert r.code == 2 and len(r.err) < 400
+
+
+# -- the Python API ------------------------------------------------------------------------------
+
+
+def test_dir_shows_only_the_api() -> None:
+    import cgdiff
+    import cgdiff.check  # a loaded submodule must not show either
+
+    assert dir(cgdiff) == sorted(cgdiff.__all__)
+    assert not {"errors", "graph", "parse_", "ops", "check", "evaluate"} & set(dir(cgdiff))
+    assert cgdiff.parse("x").output_name == "f"
+
+
+def test_api_errors_do_not_speak_of_command_line_options() -> None:
+    import cgdiff
+
+    g = cgdiff.parse("x*y")
+    with pytest.raises(cgdiff.InputError) as info:
+        g.grad(x=1)
+    assert "--" not in str(info.value) and "no value for input 'y'" in str(info.value)
+    with pytest.raises(cgdiff.InputError) as info:
+        cgdiff.parse_point("x")
+    assert "--" not in str(info.value) and "not name=value" in str(info.value)
+    with pytest.raises(cgdiff.InputError) as info:
+        cgdiff.hessian("x*y", {"x": [1, 2], "y": [1, 2]})
+    assert "--" not in str(info.value)
