@@ -171,3 +171,61 @@ def test_api_errors_do_not_speak_of_command_line_options() -> None:
     with pytest.raises(cgdiff.InputError) as info:
         cgdiff.hessian("x*y", {"x": [1, 2], "y": [1, 2]})
     assert "--" not in str(info.value)
+
+
+# -- text pasted from a PDF or a web page ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("pasted", "typed"),
+    [
+        ("x²", "x^2"),
+        ("x³ + 2x² − 4x", "x^3 + 2*x^2 - 4*x"),
+        ("x⁻¹", "x^-1"),
+        ("(x+1)²³", "(x+1)^23"),
+        ("x₁² + x₁", "x_1^2 + x_1"),
+        ("3·x × x", "3*x*x"),
+        ("−x + 2 − x", "-x + 2 - x"),
+        ("√x", "sqrt(x)"),
+        ("√(x+1)", "sqrt(x+1)"),
+        ("2√x y", "2*sqrt(x)*y"),
+        ("√x²", "sqrt(x^2)"),
+        ("∛x", "cbrt(x)"),
+        ("x\u00a0+\u2009y", "x + y"),
+    ],
+)
+def test_pasted_forms_mean_what_they_show(cli, pasted, typed) -> None:
+    names = ("x_1=1.5" if "x₁" in pasted else "x=1.5") + (",y=0.5" if "y" in typed else "")
+    got = cli("grad", pasted, "--at", names.replace("x_1", "x₁"), "--format", "json")
+    want = cli("grad", typed, "--at", names, "--format", "json")
+    assert got.code == 0 and want.code == 0, got.err + want.err
+    g, w = json.loads(got.out), json.loads(want.out)
+    assert g["value"] == pytest.approx(w["value"])
+    assert list(g["gradient"].values()) == pytest.approx(list(w["gradient"].values()))
+
+
+@pytest.mark.parametrize(
+    ("text", "column", "named", "instead"),
+    [
+        ("x ÷ 2", 3, "'÷' (U+00F7 DIVISION SIGN)", "type / to divide"),
+        ("x² + y ≤ 2", 8, "'≤' (U+2264 LESS-THAN OR EQUAL TO)", "no comparisons"),
+        ("∑x", 1, "'∑' (U+2211 N-ARY SUMMATION)", "write the terms out with +"),
+        ("“x” + 1", 1, "'“' (U+201C LEFT DOUBLE QUOTATION MARK)", "remove the quotes"),
+        ("√x – 1", 4, "'–' (U+2013 EN DASH)", "type - (the ASCII minus)"),
+        ("y + ½x", 5, "'½' (U+00BD VULGAR FRACTION ONE HALF)", "type 1/2"),
+        ("y + ²x", 5, "'²' (U+00B2 SUPERSCRIPT TWO)", "goes right after what it raises"),
+        ("a\u00a0= 1\nb = a ∗ 2", 7, "'∗' (U+2217 ASTERISK OPERATOR)", "type * to multiply"),
+    ],
+)
+def test_other_pasted_characters_are_named_with_what_to_type(
+    cli, text, column, named, instead
+) -> None:
+    r = cli("eval", text)
+    assert r.code == 2 and r.out == ""
+    first, source, caret = r.err.rstrip("\n").split("\n")
+    assert first.startswith(f"error: {named} is not part of cgdiff's language; ")
+    assert instead in first and f"column {column})" in first
+    # The caret is under that character of the user's own line.
+    line = text.split("\n")[-1] if "\n" in text else text
+    assert source == "  " + line
+    assert caret.index("^") - 2 == column - 1 and line[column - 1] in named

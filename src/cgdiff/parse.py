@@ -49,6 +49,17 @@ class _Spec:
                 "only the last statement may be one (write name = expression)"
             )
 
+    def fail_at(self, message: str, tok: Token, offset: int) -> InputError:
+        """An error at the character ``offset`` places into the token ``tok``."""
+        line = self.lines[tok.line - 1] if tok.line and tok.line <= len(self.lines) else ""
+        column = (tok.column or 1) + offset
+        return InputError(
+            f"{message} (line {tok.line}, column {column})",
+            line=tok.line,
+            column=column,
+            source_line=line,
+        )
+
     def fail(self, message: str, tok: Token | None, hint: str | None = None) -> InputError:
         if tok is None or tok.line is None:
             return InputError(message, hint=hint)
@@ -60,6 +71,53 @@ class _Spec:
             column=tok.column,
             source_line=line,
         )
+
+
+# Superscript digits and signs as ASCII, for the exponent of x² (SPEC section 1).
+_SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻", "0123456789+-")
+_SUBSCRIPTS = "₀₁₂₃₄₅₆₇₈₉"  # x₁ is a name, as x_1 is
+
+# What to type instead of a character that pastes from a PDF or a web page but is not part
+# of the language (the ones that are, x² · × − √, are in the grammar).
+_INSTEAD = {
+    **dict.fromkeys("÷∕⁄", "type / to divide"),
+    **dict.fromkeys("–—‐‑‒", "type - (the ASCII minus) to subtract or negate"),
+    **dict.fromkeys("∗⋆", "type * to multiply"),
+    **dict.fromkeys("‘’‚‛“”„‟′″«»", "remove the quotes (a word processor may have added them)"),
+    **dict.fromkeys("≤≥≠≈≡<>", "cgdiff has no comparisons: write the expression alone"),
+    "∑": "write the terms out with +",
+    "∏": "write the factors out with *",
+    "∞": "infinity is not a value; use a large number such as 1e300",
+    "±": "write each sign as an expression of its own",
+    "∜": "type x^(1/4) for a fourth root",
+    "∂": "write the expression; cgdiff diff and cgdiff grad take its derivatives",
+    "…": "write every term out",
+    "ⁿ": "type ^n for a power",
+    "⁽": "type ^( ... ) for a power of an expression",
+    "⁾": "type ^( ... ) for a power of an expression",
+    "|": "type abs(x) for |x|",
+}
+
+
+def _pasted(ch: str) -> str:
+    """The message for a character that is not part of the language: its Unicode name and
+    what to type instead.
+
+    >>> _pasted("÷")
+    "'÷' (U+00F7 DIVISION SIGN) is not part of cgdiff's language; type / to divide"
+    """
+    name = unicodedata.name(ch, "")
+    what = f"'{ch}' (U+{ord(ch):04X}{' ' + name if name else ''})"
+    hint = _INSTEAD.get(ch)
+    if hint is None:
+        plain = unicodedata.normalize("NFKC", ch).replace("⁄", "/")
+        if ch in "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻":
+            hint = f"a superscript power goes right after what it raises, as in x{ch}"
+        elif plain != ch and plain.isascii() and plain.isprintable():
+            hint = f"type {plain}"
+        else:
+            hint = "type the expression with + - * / ^ ( ) and names"
+    return f"{what} is not part of cgdiff's language; {hint}"
 
 
 def _places(line0: int, col0: int, line: int, col: int) -> tuple[str, str]:
@@ -102,6 +160,9 @@ class _Build(Transformer):  # type: ignore[type-arg]
         tok = c[0]
         name = str(tok)
         s = self.s
+        for k, ch in enumerate(name):
+            if unicodedata.category(ch) == "No" and ch not in _SUBSCRIPTS:
+                raise s.fail_at(_pasted(ch), tok, k)  # ½, or a superscript with no base
         if name in s.assigned:
             return s.assigned[name][0]
         if name in CONSTANTS:
@@ -109,6 +170,8 @@ class _Build(Transformer):  # type: ignore[type-arg]
         if name in s.free:
             return s.free[name][0]
         if name in FUNCTIONS:
+            if tok.type == "NAME_BEFORE_SUPERSCRIPT":  # sin²(x), as printed in books
+                raise s.fail(f"write {name}(x)^2 for {name}²(x): a power goes after the call", tok)
             raise s.fail(f"function '{name}' needs parentheses, as in {name}(x)", tok)
         i = s.b.input(name, line=tok.line)
         s.free[name] = (i, tok.line or 0, tok.column or 0)
@@ -131,6 +194,17 @@ class _Build(Transformer):  # type: ignore[type-arg]
     mul = _binary("mul")
     div = _binary("div")
     pow = _binary("pow")
+
+    def superscript(self, c: list[Any]) -> int:
+        """``x²``: a power whose exponent is written in superscript digits."""
+        exponent = float(str(c[1]).translate(_SUPERSCRIPTS))
+        return self.s.b.op("pow", c[0], self.s.b.const(exponent))
+
+    def sqrt(self, c: list[int]) -> int:
+        return self.s.b.op("sqrt", c[0])  # √x, pasted
+
+    def cbrt(self, c: list[int]) -> int:
+        return self.s.b.op("cbrt", c[0])  # ∛x, pasted
 
     def neg(self, c: list[int]) -> int:
         return self.s.b.op("neg", c[0])
@@ -326,7 +400,16 @@ def _syntax_error(exc: UnexpectedInput, text: str, spec: _Spec) -> InputError:
     if isinstance(exc, UnexpectedToken):
         what = _describe(exc.token)
     elif isinstance(exc, UnexpectedCharacters):
-        what = f"'{text[exc.pos_in_stream]}'" if exc.pos_in_stream is not None else "input"
+        ch = text[exc.pos_in_stream] if exc.pos_in_stream is not None else ""
+        if ch and (not ch.isascii() or ch in _INSTEAD):
+            source_line = spec.lines[line - 1] if 0 < line <= len(spec.lines) else ""
+            return InputError(
+                f"{_pasted(ch)} (line {line}, column {column})",
+                line=line,
+                column=column,
+                source_line=source_line,
+            )
+        what = f"'{ch}'" if ch else "input"
     elif isinstance(exc, UnexpectedEOF):
         what = "end of input"
     else:  # pragma: no cover
