@@ -229,3 +229,56 @@ def test_other_pasted_characters_are_named_with_what_to_type(
     line = text.split("\n")[-1] if "\n" in text else text
     assert source == "  " + line
     assert caret.index("^") - 2 == column - 1 and line[column - 1] in named
+
+
+# -- output for people ---------------------------------------------------------------------------
+
+
+def test_folded_constants_in_titles_use_the_number_format(cli) -> None:
+    r = cli("eval", "0.1+0.2")
+    assert r.out.splitlines() == ["f = 0.3", "value: 0.3"]
+    r = cli("grad", "x + 0.1 + 0.2*x", "--at", "x=1")
+    assert r.out.splitlines()[0] == "f = x + 0.1 + 0.2*x  at x=1"
+    # Output for programs keeps every digit.
+    j = json.loads(cli("graph", "x + (0.1+0.2)", "--format", "json").out)
+    assert j["nodes"][-1]["inputs"] == ["x", repr(0.1 + 0.2)]
+
+
+@pytest.mark.parametrize("fmt", ["table", "tree", "dot", "mermaid"])
+def test_one_number_format_across_table_tree_and_dot(cli, fmt) -> None:
+    r = cli("graph", "x/3 + 1/3", "--at", "x=1", "--format", fmt)
+    assert r.code == 0, r.err
+    assert "0.333333" in r.out and "0.3333333" not in r.out
+    assert "t1 + 0.333333" in r.out or "t1, 0.333333" in r.out
+
+
+def test_piped_output_honours_columns_and_has_no_trailing_spaces(cli, monkeypatch) -> None:
+    spec = "; ".join(f"long_name_{k} = x_with_a_long_name * {k + 2}" for k in range(3))
+    spec += "; out = long_name_0 + long_name_1 + long_name_2"
+    widths = {}
+    for columns in ("60", "200"):
+        monkeypatch.setenv("COLUMNS", columns)
+        r = cli("grad", spec, "--at", "x_with_a_long_name=1")
+        assert r.code == 0, r.err
+        lines = r.out.split("\n")
+        assert all(line == line.rstrip() for line in lines), [x for x in lines if x != x.rstrip()]
+        widths[columns] = max(len(line) for line in lines)
+    assert widths["60"] <= 60 < widths["200"] <= 200
+    monkeypatch.delenv("COLUMNS")
+    assert max(map(len, cli("grad", spec, "--at", "x_with_a_long_name=1").out.split("\n"))) > 60
+
+
+def test_unicode_greek_prints_as_latex(cli) -> None:
+    r = cli("diff", "θ^2 + sin(ω) + λ·Δ", "--format", "latex")
+    assert r.code == 0, r.err
+    for command in ("\\partial \\theta} &= 2 \\theta", "\\cos\\left(\\omega\\right)",
+                    "\\partial \\lambda} &= \\Delta"):  # fmt: skip
+        assert command in r.out
+    assert not set("θωλΔ") & set(r.out)
+
+
+def test_no_ratio_of_zero_steps_to_zero(cli) -> None:
+    r = cli("grad", "2")
+    assert r.code == 0 and "reverse mode:        0 + 0 = 0 steps" in r.out
+    assert "reverse vs forward" not in r.out and "1.00×" not in r.out
+    assert "forward mode takes 0.33× the steps" in cli("grad", "x + 1", "--at", "x=1").out

@@ -363,13 +363,28 @@ def _console(stderr: bool = False) -> Any:
         no_color=plain,
         color_system=None if plain else "auto",  # --no-color: no bold or italics either
         highlight=False,
-        width=None if tty else 120,
+        width=None if tty else _columns(),
         emoji=False,
     )
 
 
+def _columns() -> int:
+    """The width of output that goes to a pipe or a file: ``COLUMNS`` if set (as in
+    ``COLUMNS=200 cgdiff graph ... | less``), else 120."""
+    text = os.environ.get("COLUMNS", "").strip()
+    return max(int(text), 20) if text.isdigit() else 120
+
+
 def _show(renderable: Any) -> None:
-    _console().print(renderable)
+    console = _console()
+    if sys.stdout.isatty():
+        console.print(renderable)
+        return
+    # NB: Rich pads every line of a table to its width; a file or a pipe gets no trailing
+    # spaces (diff, grep and editors see them).
+    with console.capture() as captured:
+        console.print(renderable)
+    _out("\n".join(line.rstrip() for line in captured.get().split("\n")).rstrip("\n"))
 
 
 def _out(text: str) -> None:

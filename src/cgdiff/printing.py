@@ -15,7 +15,7 @@ import string
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
-from .graph import Graph, Node, format_number
+from .graph import Graph, Node, format_number, short_number
 from .ops import OPS, Op
 
 __all__ = ["latex_name", "node_formula", "to_latex", "to_lines", "to_text"]
@@ -74,10 +74,12 @@ def _template(fmt: str) -> list[str | int]:
 _TEMPLATES = {name: _template(op.latex) for name, op in OPS.items()}
 
 
-def _const_text(node: Node, latex: bool) -> _Piece:
+def _const_text(node: Node, latex: bool, digits: int | None = None) -> _Piece:
     if node.symbol:
         return _leaf("\\pi" if latex and node.symbol == "pi" else node.symbol)
-    text = format_number(node.value)
+    # NB: with ``digits`` (titles for people) the number is rounded, so 0.1 + 0.2, folded,
+    # shows as 0.3; text meant to be read back keeps every digit.
+    text = format_number(node.value) if digits is None else short_number(node.value, digits)
     if text.startswith("-"):
         return _leaf(text, 3)._replace(body=_leaf(text[1:]))
     return _leaf(text)
@@ -177,6 +179,7 @@ def _layout(
     fresh: list[str] | None = None,
     bound: dict[int, str] | None = None,
     flat: bool = False,
+    digits: int | None = None,
 ) -> list[_Piece | None]:
     """The piece of every needed node.  A node in ``shown`` is referred to by that text.
 
@@ -194,7 +197,7 @@ def _layout(
             pieces[n.id] = _leaf(latex_name(n.label) if latex else n.label)
             continue
         if n.kind == "const":
-            pieces[n.id] = _const_text(n, latex)
+            pieces[n.id] = _const_text(n, latex, digits)
             continue
         parts = []
         for a in n.args:
@@ -239,21 +242,24 @@ def _emit(pieces: Sequence[_Piece | None], piece: _Piece) -> str:
     return "".join(out)
 
 
-def _one(graph: Graph, node: int, latex: bool) -> str:
-    pieces = _layout(graph, _needed(graph, [node]), latex, {})
+def _one(graph: Graph, node: int, latex: bool, digits: int | None = None) -> str:
+    pieces = _layout(graph, _needed(graph, [node]), latex, {}, digits=digits)
     piece = pieces[node]
     assert piece is not None
     return _emit(pieces, piece)
 
 
-def to_text(graph: Graph, node: int | None = None) -> str:
-    """The expression for ``node`` (default: the output), inputs as the only names.
+def to_text(graph: Graph, node: int | None = None, *, digits: int | None = None) -> str:
+    """The expression for ``node`` (default: the output), inputs as the only names; with
+    ``digits``, constants are rounded to that many significant digits (for people).
 
     >>> from cgdiff import parse
     >>> to_text(parse("(a - (b - c))*-x^2 / (y*z)"))
     '(a - (b - c))*(-x^2)/(y*z)'
+    >>> to_text(parse("x + (0.1 + 0.2)"), digits=6)
+    'x + 0.3'
     """
-    return _one(graph, graph.output if node is None else node, latex=False)
+    return _one(graph, graph.output if node is None else node, latex=False, digits=digits)
 
 
 def node_formula(graph: Graph, i: int, args: list[str] | None = None) -> str:
@@ -305,14 +311,55 @@ _GREEK = {
 }
 
 
-def latex_name(name: str) -> str:
-    """A name as LaTeX: ``theta`` is ``\\theta``, ``x_0`` is ``x_{0}``, ``w1`` is ``w_{1}``.
+def _greek_letters() -> dict[str, str]:
+    """Greek letters typed as Unicode, as LaTeX: θ is \\theta, Δ is \\Delta; a capital that
+    looks Latin (Α, Β) is that Latin letter, as LaTeX has no command for it."""
+    import unicodedata
 
-    >>> latex_name("x_0"), latex_name("w1"), latex_name("theta")
-    ('x_{0}', 'w_{1}', '\\\\theta')
+    out = {}
+    for code in range(0x391, 0x3CA):
+        ch = chr(code)
+        name = unicodedata.name(ch, "")
+        if not name.startswith("GREEK"):
+            continue
+        word = name.split()[-1].lower().replace("lamda", "lambda")
+        if word not in _GREEK:
+            continue
+        if "CAPITAL" in name:
+            cap = "\\" + word.capitalize()
+            out[ch] = (
+                cap if word.capitalize() in _LATEX_CAPITALS else ch.translate(_LATIN_LOOKALIKE)
+            )
+        else:
+            out[ch] = "\\" + word
+    # NB: LaTeX's \epsilon and \phi are the lunate ϵ and the stroked ϕ; the usual ε and φ are
+    # \varepsilon and \varphi (as unicode-math maps them).
+    out.update({"ε": "\\varepsilon", "ϵ": "\\epsilon", "φ": "\\varphi", "ϕ": "\\phi"})
+    out.update(
+        {"ο": "o", "Ο": "O", "ϑ": "\\vartheta", "ς": "\\varsigma", "ϖ": "\\varpi", "ϱ": "\\varrho"}
+    )
+    return out
+
+
+_LATEX_CAPITALS = {"Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon"}
+_LATEX_CAPITALS |= {"Phi", "Psi", "Omega"}
+_LATIN_LOOKALIKE = str.maketrans("ΑΒΕΖΗΙΚΜΝΡΤΧ", "ABEZHIKMNPTX")
+_UNICODE_GREEK: dict[str, str] = {}
+
+
+def latex_name(name: str) -> str:
+    """A name as LaTeX: ``theta`` and ``θ`` are ``\\theta``, ``x_0`` is ``x_{0}``, ``w1`` is
+    ``w_{1}``.
+
+    >>> latex_name("x_0"), latex_name("w1"), latex_name("theta"), latex_name("θ1")
+    ('x_{0}', 'w_{1}', '\\\\theta', '\\\\theta_{1}')
     """
+    if not _UNICODE_GREEK:
+        _UNICODE_GREEK.update(_greek_letters())
     base, _, sub = name.partition("_")
-    if base in _GREEK:
+    if base[:1] in _UNICODE_GREEK and (len(base) == 1 or base[1:].isdigit()):
+        base = _UNICODE_GREEK[base[0]] + (f"_{{{base[1:]}}}" if base[1:] and not sub else base[1:])
+    elif base in _GREEK:
         base = "\\" + base
     elif len(base) > 1:
         head = base.rstrip("0123456789")

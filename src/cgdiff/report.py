@@ -60,6 +60,22 @@ def fmt_number(v: Any, digits: int = 6) -> str:
     return f"[{', '.join(items)}{more}]"
 
 
+def _ref(graph: Graph, i: int) -> str:
+    """How text for people names node ``i``: its name, or a constant in the number format
+    of the values (0.1 + 0.2 folds to 0.3, as its value would show), so that tables, trees,
+    DOT and Mermaid all write a number one way."""
+    n = graph.nodes[i]
+    return fmt_number(n.value) if n.kind == "const" and not n.symbol else n.label
+
+
+def _formula(graph: Graph, i: int) -> str:
+    """A node's one-line formula (``t1 + 0.333333``), constants as :func:`_ref` writes them."""
+    n = graph.nodes[i]
+    if n.kind != "op":
+        return _ref(graph, i)
+    return node_formula(graph, i, [_ref(graph, a) for a in n.args])
+
+
 def _scalar(x: float) -> Any:
     if math.isnan(x):
         return "nan"
@@ -219,6 +235,8 @@ def steps_text(s: Steps) -> list[str]:
             f"central differences: {_steps(s.numeric)} (2 passes per input: "
             f"2 × n × p = 2 × {s.nodes} × {s.inputs})"
         )
+    if s.forward_mode == 0 and s.reverse_total == 0:
+        return lines  # no operations, no inputs: nothing to compare (0 steps against 0)
     ratio = s.saving
     verdict = (
         f"reverse mode saves {s.forward_mode - s.reverse_total} steps ({ratio:.2f}× fewer)"
@@ -240,7 +258,7 @@ def _title(graph: Graph, ev: Evaluation) -> str:
     from .printing import to_text
 
     head = graph.output_name
-    text = to_text(graph) if graph.n_ops <= 12 else f"({graph.n_ops} operations)"
+    text = to_text(graph, digits=6) if graph.n_ops <= 12 else f"({graph.n_ops} operations)"
     return f"{head} = {text}  {_at(ev)}".rstrip()
 
 
@@ -312,7 +330,7 @@ def _node_table(
                 "…", f"{len(rows) - MAX_ROWS} more nodes", "", "", "", "use --format json for all"
             )
             break
-        ins = ", ".join(graph.nodes[a].label for a in n.args)
+        ins = ", ".join(_ref(graph, a) for a in n.args)
         loc = ""
         if local is not None and local[n.id] is not None:
             loc = ", ".join(
@@ -411,8 +429,8 @@ def render_graph_structure(graph: Graph) -> Any:
         t.add_row(
             _esc(n.label),
             n.opname,
-            _esc(", ".join(graph.nodes[a].label for a in n.args)),
-            _esc(node_formula(graph, n.id) + default),
+            _esc(", ".join(_ref(graph, a) for a in n.args)),
+            _esc(_formula(graph, n.id) + default),
         )
     return t
 
@@ -431,7 +449,7 @@ def render_tree(graph: Graph, values: Sequence[Any] | None, adjoints: Sequence[A
 
     def label(i: int) -> str:
         n = graph.nodes[i]
-        text = n.label if n.kind != "op" else f"{n.label} = {node_formula(graph, i)}"
+        text = _ref(graph, i) if n.kind != "op" else f"{n.label} = {_formula(graph, i)}"
         if values is not None and n.kind != "const":
             text += f"  value {fmt_number(values[i])}"
         if adjoints is not None and n.kind != "const" and adjoints[i] is not None:
@@ -488,7 +506,7 @@ def render_dot(graph: Graph, values: Sequence[Any] | None, adjoints: Sequence[An
         if n.kind == "const":
             continue
         parts = [
-            n.label if n.kind != "op" else f"{n.label} = {node_formula(graph, n.id)}",
+            n.label if n.kind != "op" else f"{n.label} = {_formula(graph, n.id)}",
             n.opname,
         ]
         if values is not None:
@@ -521,7 +539,7 @@ def render_mermaid(
     for n in graph.nodes:
         if n.kind == "const":
             continue
-        text = n.label if n.kind != "op" else f"{n.label} = {node_formula(graph, n.id)}"
+        text = n.label if n.kind != "op" else f"{n.label} = {_formula(graph, n.id)}"
         if values is not None:
             text += f"<br>value {fmt_number(values[n.id])}"
         if adjoints is not None and adjoints[n.id] is not None:
@@ -599,9 +617,7 @@ def explain(r: Gradient) -> str:
         n = g.nodes[i]
         vals = [fmt_number(ev.values[a]) for a in n.args]
         with_values = node_formula(g, i, vals).replace(" * ", " · ")
-        lines.append(
-            f"  {n.label} = {node_formula(g, i)} = {with_values} = {fmt_number(ev.values[i])}"
-        )
+        lines.append(f"  {n.label} = {_formula(g, i)} = {with_values} = {fmt_number(ev.values[i])}")
     if adj is None or local is None:
         lines.append("")
         lines.append(f"Forward mode ran {_steps(r.steps.forward_mode)}: one sweep per input.")
