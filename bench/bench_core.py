@@ -60,6 +60,35 @@ def startup(repeat: int) -> None:
     )
 
 
+_BUILD = """
+import sys, time, typer.main
+from cgdiff.cli import app
+app._add_completion = sys.argv[1] == "1"
+t = time.perf_counter()
+typer.main.get_command(app)
+print(time.perf_counter() - t)
+"""
+
+
+def completion_cost(repeat: int) -> None:
+    """What the --install-completion and --show-completion options add to every start: the
+    command line built with them against the same without (fresh processes, medians)."""
+    runs: dict[str, list[float]] = {"0": [], "1": []}
+    for _ in range(repeat):
+        for flag in runs:  # interleaved, so a busy moment of the machine hits both
+            out = subprocess.run(
+                [sys.executable, "-c", _BUILD, flag], check=True, capture_output=True, text=True
+            )
+            runs[flag].append(float(out.stdout))
+    without, with_ = (statistics.median(runs[f]) for f in ("0", "1"))
+    print("shell completion options (building the command line, median of fresh processes)")
+    print(f"  without completion options               {without * 1e3:8.2f} ms")
+    print(
+        f"  with --install-completion/--show-...     {with_ * 1e3:8.2f} ms   "
+        f"ratio {with_ / without:.2f}x"
+    )
+
+
 # -- a hand-written interpreter over the same flat list: Python floats and math --------------
 
 
@@ -206,5 +235,6 @@ def points(repeat: int) -> None:
 if __name__ == "__main__":
     quick = "--quick" in sys.argv
     startup(7 if quick else 21)
+    completion_cost(7 if quick else 21)
     big(8 if quick else 30)
     points(3 if quick else 7)

@@ -282,3 +282,66 @@ def test_no_ratio_of_zero_steps_to_zero(cli) -> None:
     assert r.code == 0 and "reverse mode:        0 + 0 = 0 steps" in r.out
     assert "reverse vs forward" not in r.out and "1.00×" not in r.out
     assert "forward mode takes 0.33× the steps" in cli("grad", "x + 1", "--at", "x=1").out
+
+
+# -- shell completion --------------------------------------------------------------------------
+
+
+def test_help_offers_shell_completion(cli) -> None:
+    r = cli("--help")
+    assert "--install-completion" in r.out and "--show-completion" in r.out
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_show_completion_prints_a_script_for_the_shell(cli, monkeypatch, shell) -> None:
+    # NB: Typer's own switch: the options then take the shell's name instead of detecting it.
+    monkeypatch.setenv("_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION", "1")
+    r = cli("--show-completion", shell)
+    assert r.code == 0, r.err
+    assert "_CGDIFF_COMPLETE=complete_" + shell in r.out and "cgdiff" in r.out
+
+
+def test_install_completion_writes_the_script_where_the_shell_reads_it(
+    cli, monkeypatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION", "1")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    r = cli("--install-completion", "bash")
+    assert r.code == 0, r.err
+    script = tmp_path / ".bash_completions" / "cgdiff.sh"
+    assert "_CGDIFF_COMPLETE=complete_bash" in script.read_text()
+    assert str(script) in (tmp_path / ".bashrc").read_text()
+
+
+def _complete(cli, monkeypatch, shell: str, line: str) -> list[str]:
+    """What the shell's completion function would get for ``line`` (the cursor at its end),
+    asked through the environment variables the installed script sets."""
+    monkeypatch.setenv("_CGDIFF_COMPLETE", f"complete_{shell}")
+    if shell == "bash":
+        words = line.split(" ")
+        monkeypatch.setenv("COMP_WORDS", line)
+        monkeypatch.setenv("COMP_CWORD", str(len(words) - 1))
+    else:
+        monkeypatch.setenv("_TYPER_COMPLETE_ARGS", line)
+        if shell == "fish":
+            monkeypatch.setenv("_TYPER_COMPLETE_FISH_ACTION", "get-args")
+    r = cli()
+    monkeypatch.delenv("_CGDIFF_COMPLETE")
+    assert r.code == 0, r.err
+    return r.out.split()
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_completion_of_commands_options_and_values(cli, monkeypatch, shell) -> None:
+    def words(line: str) -> str:
+        return " ".join(_complete(cli, monkeypatch, shell, line))
+
+    assert "grad" in words("cgdiff gr") and "graph" in words("cgdiff gr")
+    assert "eval" not in words("cgdiff gr")
+    assert "--wrt" in words("cgdiff grad x --w") and "--mode" in words("cgdiff grad x --")
+    fmt = words("cgdiff graph x --format ")
+    assert all(f in fmt for f in ("table", "tree", "json", "dot", "mermaid"))
+    mode = words("cgdiff grad x --mode ")
+    assert all(m in mode for m in ("reverse", "forward", "numeric"))
+    # A misspelt option earlier on the line does not break completion.
+    assert "--format" in words("cgdiff grad x --wtr y --fo")

@@ -23,8 +23,10 @@ from . import __version__
 from .errors import CgdiffError, InputError
 from .errors import clip as _clip
 
+# NB: --install-completion and --show-completion (bash, zsh, fish) cost ~0.1 ms a start:
+# Typer imports its completion code whatever this says (bench/bench_core.py measures it).
 app = typer.Typer(
-    add_completion=False,
+    add_completion=True,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
@@ -46,7 +48,8 @@ class _Command(TyperCommand):
     that starts with a single ``-`` is still read as the expression."""
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        _reject_unknown_options(self.get_params(ctx), args)
+        if not ctx.resilient_parsing:  # NB: shell completion parses half-typed lines
+            _reject_unknown_options(self.get_params(ctx), args)
         result: list[str] = super().parse_args(ctx, args)
         return result
 
@@ -707,6 +710,8 @@ def main(argv: list[str] | None = None) -> int:
             sys.stderr.write(f"error: {_clip_lines(_usage_message(exc, message))}\n")
             code = int(getattr(exc, "exit_code", 2) or 2)
             code = 2 if code == 1 else code
+    except SystemExit as exc:  # shell completion: a request, --show-completion, --install-...
+        code = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 2
     except KeyboardInterrupt:
         sys.stderr.write("error: interrupted\n")
         code = 130

@@ -286,17 +286,21 @@ def _parser() -> Lark:
             transformer=_BUILD,
             lexer_callbacks={"CALLEE": _callee},
             maybe_placeholders=False,
-            cache=_cache_file(),
+            cache=_cache_file(grammar),
         )
     return _PARSER
 
 
-def _cache_file() -> str | bool:
+def _cache_file(grammar: str) -> str | bool:
     """Where Lark keeps the built parse tables (building them costs ~20 ms per start).
 
     The file is the user's own (not a shared temp folder); Lark checks it against a hash of
     the grammar and options, so a changed grammar is rebuilt.  No writable cache, no cache.
+    NB: the file name carries a hash of the grammar too, so two installed versions of
+    cgdiff (two virtual environments) each keep their own file instead of rebuilding and
+    rewriting one file in turn.
     """
+    import hashlib
     import os
 
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
@@ -309,7 +313,8 @@ def _cache_file() -> str | bool:
         return False
     import lark
 
-    return os.path.join(folder, f"grammar-lark{lark.__version__}.cache")
+    digest = hashlib.sha256(grammar.encode()).hexdigest()[:12]
+    return os.path.join(folder, f"grammar-lark{lark.__version__}-{digest}.cache")
 
 
 def _short(text: str, width: int = 40) -> str:
