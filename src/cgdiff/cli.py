@@ -8,7 +8,6 @@ evaluators) are imported inside the commands that use them, so start-up stays fa
 
 from __future__ import annotations
 
-import csv
 import os
 import re
 import sys
@@ -20,6 +19,7 @@ import typer
 from typer.core import TyperCommand
 
 from . import __version__
+from .cli_points import one_point, points_of
 from .errors import CgdiffError, InputError
 from .errors import clip as _clip
 
@@ -205,148 +205,6 @@ def _graph(expr: str, output: str | None) -> Any:
     return parse(text, output=output)
 
 
-def _points(
-    graph: Any, at: list[str] | None, points: Path | None, complete: bool = True
-) -> dict[str, Any]:
-    """One point as name -> number, or several as name -> list (vectorised).
-
-    Each ``--at`` is a point; with ``--points CSV`` the CSV rows are the points and the
-    ``--at`` values are shared by every one of them (SPEC section 3).  With ``complete``,
-    every input without a default must have a value at every point.
-    """
-    from .evaluate import stack_points
-
-    texts = at or []
-    rows = [_at_point(a) for a in texts]
-    where: list[str] = [f"--at {_clip(a)}" for a in texts]
-    if points is not None:
-        shared: dict[str, float] = {}
-        for row in rows:
-            for name, value in row.items():
-                if name in shared:
-                    raise InputError(f"'{_clip(name)}' is given in two --at options")
-                shared[name] = value
-        rows, where = _csv_points(points, shared)
-    if complete:
-        _check_given(graph, rows, where, texts, points)
-    if not rows:
-        return {}
-    if len(rows) == 1:
-        return rows[0]
-    return stack_points(graph, rows)
-
-
-def _at_point(text: str) -> dict[str, float]:
-    from .parse import parse_point
-
-    return parse_point(text)
-
-
-def _csv_points(points: Path, shared: dict[str, float]) -> tuple[list[dict[str, float]], list[str]]:
-    """The rows of a ``--points`` CSV, each with the shared ``--at`` values; and where each
-    row is, for messages."""
-    from .parse import parse_value
-
-    rows: list[dict[str, float]] = []
-    where: list[str] = []
-    try:
-        # NB: utf-8-sig drops the BOM that spreadsheet programs write.
-        with open(points, newline="", encoding="utf-8-sig") as fh:
-            reader = csv.reader(fh)
-            header = [h.strip() for h in next(reader, [])]
-            if not header:
-                raise InputError(f"{_clip(str(points))}: the CSV has no header row of names")
-            twice = sorted({h for h in header if header.count(h) > 1})
-            if twice:
-                raise InputError(
-                    f"{_clip(str(points))}: the column {_clip(twice[0])!r} appears twice"
-                )
-            both = [h for h in header if h in shared]
-            if both:
-                raise InputError(
-                    f"'{_clip(both[0])}' is given both by --at and by a column of "
-                    f"{_clip(str(points))}; give it in one place"
-                )
-            for k, row in enumerate(reader, start=2):
-                if not any(c.strip() for c in row):
-                    continue
-                if len(row) != len(header):
-                    raise InputError(
-                        f"{_clip(str(points))}, line {k}: {len(row)} values for {len(header)} names"
-                    )
-                try:
-                    rows.append({**shared, **{h: parse_value(c) for h, c in zip(header, row)}})
-                except CgdiffError as exc:
-                    raise InputError(f"{_clip(str(points))}, line {k}: {exc.message}") from None
-                where.append(f"line {k} of {_clip(str(points))}")
-            if not rows:
-                raise InputError(f"{_clip(str(points))}: no points, only a header row")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc)
-        raise InputError(f"cannot read '{_clip(str(points))}': {reason}") from None
-    return rows, where
-
-
-def _check_given(
-    graph: Any,
-    rows: list[dict[str, float]],
-    where: list[str],
-    at: list[str],
-    points: Path | None,
-) -> None:
-    """Every point gives every input that has no default, or an error that says how to.
-
-    The core's message is neutral (the API has no --at); this one names the options.
-    """
-    from .ops import suggest
-
-    defaults = graph.defaults()
-    needed = [n for n in graph.input_names if n not in defaults]
-    given = list(dict.fromkeys(name for row in rows for name in row))
-    if any(name not in graph.input_names for name in given):
-        return  # the core says which name is not an input, with a did-you-mean
-    for k, row in enumerate(rows or [{}]):
-        missing = [n for n in needed if n not in row]
-        if not missing:
-            continue
-        names = ", ".join(f"'{_clip(m)}'" for m in missing)
-        what = f"no value for input{'s' if len(missing) > 1 else ''} {names}"
-        fill = ",".join(f"{_clip(m)}=VALUE" for m in missing)
-        if len(rows) > 1 and points is None:
-            # --at x=1 --at y=2 is two points, each short of an input: say so, show the fix.
-            first = f"{what} in point {k + 1} ({where[k]})"
-            disjoint = sum(len(r) for r in rows) == len(given)
-            if disjoint and not [n for n in needed if n not in given]:
-                both = ", ".join(_clip(n) for n in given[:-1]) + f" and {_clip(given[-1])}"
-                raise InputError(
-                    f"{first}: each --at is a point of its own, so {len(rows)} --at options "
-                    f"make {len(rows)} points",
-                    hint=f"to give {both} at one point, write --at {_clip(','.join(at))}",
-                )
-            raise InputError(
-                f"{first}: each --at is one point and needs every input",
-                hint=f"add {fill} to it",
-            )
-        if points is not None:
-            raise InputError(
-                f"{what} at {where[k]}",
-                hint=f"add a column to the CSV, or give every point the value with --at {fill}",
-            )
-        close = [(m, suggest(m, graph.assigned, cutoff=0.75)) for m in missing[:3]]
-        misspelt = "; ".join(f"is '{m}' a misspelling of '{c}'?" for m, c in close if c)
-        them = "them" if len(missing) > 1 else "it"
-        raise InputError(what, hint=misspelt or f"give {them} with --at {fill}")
-
-
-def _one_point(what: str, at: list[str] | None) -> None:
-    """A command that takes one point, given several --at: say how to write one."""
-    if at is not None and len(at) > 1:
-        raise InputError(
-            f"{what}; --at is given {len(at)} times (each --at is a point of its own)",
-            hint=f"to give all the values at one point, write --at {_clip(','.join(at))}",
-        )
-
-
 def _wrt(wrt: str | None) -> list[str] | None:
     if wrt is None:
         return None
@@ -418,7 +276,7 @@ def eval_(
     from . import report
 
     graph = _graph(expr, output)
-    ev = graph.eval(_points(graph, at, points))
+    ev = graph.eval(points_of(graph, at, points))
     _warn(ev.diagnostics)
     if fmt is EvalFormat.json:
         _out(report.dumps(report.eval_data(ev)))
@@ -448,7 +306,7 @@ def grad(
         raise InputError("--explain prints a narrative; it cannot be combined with --format")
     graph = _graph(expr, output)
     r = graph.grad(
-        _points(graph, at, points),
+        points_of(graph, at, points),
         wrt=_wrt(wrt),
         mode=mode.value,
         record=fmt is EvalFormat.table or explain,
@@ -478,9 +336,9 @@ def graph(
     adjoint.  Without --at (and inputs without defaults) it shows the structure alone."""
     from . import report
 
-    _one_point("cgdiff graph shows one point", at)
+    one_point("cgdiff graph shows one point", at)
     g = _graph(expr, output)
-    point = _points(g, at, None, complete=at is not None)
+    point = points_of(g, at, None, complete=at is not None)
     defaults = g.defaults()
     free = [n for n in g.input_names if n not in point and n not in defaults]
     # With no --at, a graph of free inputs is shown as structure; with --at, every input
@@ -558,9 +416,9 @@ def hessian(
     """The matrix of second derivatives at a point (reverse-over-reverse)."""
     from . import symbolic, symbolic_report
 
-    _one_point("cgdiff hessian works at one point", at)
+    one_point("cgdiff hessian works at one point", at)
     graph = _graph(expr, output)
-    h = symbolic.hessian(graph, _points(graph, at, None), wrt=_wrt(wrt))
+    h = symbolic.hessian(graph, points_of(graph, at, None), wrt=_wrt(wrt))
     _warn(h.diagnostics)
     if fmt is HessianFormat.json:
         from .report import dumps
@@ -609,7 +467,7 @@ def check(
     if expect is not None:
         if answers is not None:
             raise InputError("--answers goes with an answer key file, not with --expect")
-        _one_point("cgdiff check takes one point", at)
+        one_point("cgdiff check takes one point", at)
         items = [pair for text in expect for pair in parse_items(text)]
         text = _source(target)
         point = parse_point(at[0]) if at else None

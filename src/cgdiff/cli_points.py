@@ -1,0 +1,168 @@
+"""The points of a command line: ``--at`` (a point each) and ``--points CSV`` (a point per
+row, sharing the values of ``--at``), with messages in the words of those options.
+
+The core's messages are neutral (the Python API has no ``--at``); here a missing value
+says which option gives it, and ``--at x=1 --at y=2`` (two points, each short of an input)
+says what repeated ``--at`` means and shows the one-point spelling.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+from .errors import CgdiffError, InputError, clip
+
+__all__ = ["one_point", "points_of"]
+
+
+def points_of(
+    graph: Any, at: list[str] | None, points: Path | None, complete: bool = True
+) -> dict[str, Any]:
+    """One point as name -> number, or several as name -> list (vectorised).
+
+    Each ``--at`` is a point; with ``--points CSV`` the CSV rows are the points and the
+    ``--at`` values are shared by every one of them (SPEC section 3).  With ``complete``,
+    every input without a default must have a value at every point.
+
+    >>> from cgdiff import parse
+    >>> points_of(parse("w*x"), ["w=2,x=1"], None)
+    {'w': 2.0, 'x': 1.0}
+    """
+    from .evaluate import stack_points
+
+    texts = at or []
+    rows = [_at_point(a) for a in texts]
+    where: list[str] = [f"--at {clip(a)}" for a in texts]
+    if points is not None:
+        shared: dict[str, float] = {}
+        for row in rows:
+            for name, value in row.items():
+                if name in shared:
+                    raise InputError(f"'{clip(name)}' is given in two --at options")
+                shared[name] = value
+        rows, where = _csv_points(points, shared)
+    if complete:
+        _check_given(graph, rows, where, texts, points)
+    if not rows:
+        return {}
+    if len(rows) == 1:
+        return rows[0]
+    return stack_points(graph, rows)
+
+
+def _at_point(text: str) -> dict[str, float]:
+    from .parse import parse_point
+
+    return parse_point(text)
+
+
+def _csv_points(points: Path, shared: dict[str, float]) -> tuple[list[dict[str, float]], list[str]]:
+    """The rows of a ``--points`` CSV, each with the shared ``--at`` values; and where each
+    row is, for messages."""
+    from .parse import parse_value
+
+    rows: list[dict[str, float]] = []
+    where: list[str] = []
+    try:
+        # NB: utf-8-sig drops the BOM that spreadsheet programs write.
+        with open(points, newline="", encoding="utf-8-sig") as fh:
+            reader = csv.reader(fh)
+            header = [h.strip() for h in next(reader, [])]
+            if not header:
+                raise InputError(f"{clip(str(points))}: the CSV has no header row of names")
+            twice = sorted({h for h in header if header.count(h) > 1})
+            if twice:
+                raise InputError(
+                    f"{clip(str(points))}: the column {clip(twice[0])!r} appears twice"
+                )
+            both = [h for h in header if h in shared]
+            if both:
+                raise InputError(
+                    f"'{clip(both[0])}' is given both by --at and by a column of "
+                    f"{clip(str(points))}; give it in one place"
+                )
+            for k, row in enumerate(reader, start=2):
+                if not any(c.strip() for c in row):
+                    continue
+                if len(row) != len(header):
+                    raise InputError(
+                        f"{clip(str(points))}, line {k}: {len(row)} values for {len(header)} names"
+                    )
+                try:
+                    rows.append({**shared, **{h: parse_value(c) for h, c in zip(header, row)}})
+                except CgdiffError as exc:
+                    raise InputError(f"{clip(str(points))}, line {k}: {exc.message}") from None
+                where.append(f"line {k} of {clip(str(points))}")
+            if not rows:
+                raise InputError(f"{clip(str(points))}: no points, only a header row")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise InputError(f"cannot read '{clip(str(points))}': {reason}") from None
+    return rows, where
+
+
+def _check_given(
+    graph: Any,
+    rows: list[dict[str, float]],
+    where: list[str],
+    at: list[str],
+    points: Path | None,
+) -> None:
+    """Every point gives every input that has no default, or an error that says how to.
+
+    The core's message is neutral (the API has no --at); this one names the options.
+    """
+    from .ops import suggest
+
+    defaults = graph.defaults()
+    needed = [n for n in graph.input_names if n not in defaults]
+    given = list(dict.fromkeys(name for row in rows for name in row))
+    if any(name not in graph.input_names for name in given):
+        return  # the core says which name is not an input, with a did-you-mean
+    for k, row in enumerate(rows or [{}]):
+        missing = [n for n in needed if n not in row]
+        if not missing:
+            continue
+        names = ", ".join(f"'{clip(m)}'" for m in missing)
+        what = f"no value for input{'s' if len(missing) > 1 else ''} {names}"
+        fill = ",".join(f"{clip(m)}=VALUE" for m in missing)
+        if len(rows) > 1 and points is None:
+            # --at x=1 --at y=2 is two points, each short of an input: say so, show the fix.
+            first = f"{what} in point {k + 1} ({where[k]})"
+            disjoint = sum(len(r) for r in rows) == len(given)
+            if disjoint and not [n for n in needed if n not in given]:
+                both = ", ".join(clip(n) for n in given[:-1]) + f" and {clip(given[-1])}"
+                raise InputError(
+                    f"{first}: each --at is a point of its own, so {len(rows)} --at options "
+                    f"make {len(rows)} points",
+                    hint=f"to give {both} at one point, write --at {clip(','.join(at))}",
+                )
+            raise InputError(
+                f"{first}: each --at is one point and needs every input",
+                hint=f"add {fill} to it",
+            )
+        if points is not None:
+            raise InputError(
+                f"{what} at {where[k]}",
+                hint=f"add a column to the CSV, or give every point the value with --at {fill}",
+            )
+        close = [(m, suggest(m, graph.assigned, cutoff=0.75)) for m in missing[:3]]
+        misspelt = "; ".join(f"is '{m}' a misspelling of '{c}'?" for m, c in close if c)
+        them = "them" if len(missing) > 1 else "it"
+        raise InputError(what, hint=misspelt or f"give {them} with --at {fill}")
+
+
+def one_point(what: str, at: list[str] | None) -> None:
+    """A command that takes one point, given several --at: say how to write one.
+
+    >>> one_point("cgdiff graph shows one point", ["x=1", "y=2"])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    cgdiff.errors.InputError: cgdiff graph shows one point; ... write --at x=1,y=2
+    """
+    if at is not None and len(at) > 1:
+        raise InputError(
+            f"{what}; --at is given {len(at)} times (each --at is a point of its own)",
+            hint=f"to give all the values at one point, write --at {clip(','.join(at))}",
+        )
