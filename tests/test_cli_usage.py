@@ -113,6 +113,14 @@ def test_a_missing_value_names_the_option_on_the_command_line(cli) -> None:
     assert r.err == "error: no value for inputs 'y', 'z'; give them with --at y=VALUE,z=VALUE\n"
 
 
+def test_a_pasted_pi_is_a_name_and_the_message_says_how_to_write_the_constant(cli) -> None:
+    r = cli("eval", "2π·r", "--at", "r=1")
+    assert r.code == 2
+    assert r.err == (
+        "error: no value for input 'π'; give it with --at π=VALUE; for the constant π, write pi\n"
+    )
+
+
 def test_at_with_points_gives_values_every_point_shares(cli, tmp_path: Path) -> None:
     csv = tmp_path / "p.csv"
     csv.write_text("x\n1\n2\n3\n")

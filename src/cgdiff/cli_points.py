@@ -151,7 +151,10 @@ def _check_given(
         close = [(m, suggest(m, graph.assigned, cutoff=0.75)) for m in missing[:3]]
         misspelt = "; ".join(f"is '{m}' a misspelling of '{c}'?" for m, c in close if c)
         them = "them" if len(missing) > 1 else "it"
-        raise InputError(what, hint=misspelt or f"give {them} with --at {fill}")
+        hint = misspelt or f"give {them} with --at {fill}"
+        if "π" in missing:  # pasted: the constant is spelt pi (SPEC section 1)
+            hint += "; for the constant π, write pi"
+        raise InputError(what, hint=hint)
 
 
 def one_point(what: str, at: list[str] | None) -> None:
