@@ -28,7 +28,7 @@ app = typer.Typer(
     help="Differentiate expressions and small model specs through their computation graph.",
 )
 
-_state: dict[str, Any] = {"color": True}
+_state: dict[str, Any] = {"color": True, "out_file": None, "pending": []}
 
 # An expression may start with '-' ("-x^2", "-1"): an unknown option is then read as the
 # EXPR argument.  That is why no option has a one-letter form that an expression could
@@ -49,6 +49,8 @@ class GraphFormat(StrEnum):
     json = "json"
     dot = "dot"
     mermaid = "mermaid"
+    svg = "svg"
+    html = "html"
 
 
 class Mode(StrEnum):
@@ -104,6 +106,26 @@ PointsOpt = Annotated[
 OutputOpt = Annotated[
     str | None,
     typer.Option("--output", metavar="NAME", help="The spec's node to use as output."),
+]
+
+
+def _to_file(value: Path | None) -> Path | None:
+    if value is not None and str(value) != "-":
+        _state["out_file"] = value
+    return value
+
+
+# NB: -o is this option's one-letter form, handled by main() rather than click, so that an
+# EXPR such as "-omega" is still an expression.
+OutFileOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--output-file",
+        metavar="FILE",
+        callback=_to_file,
+        help="Write the result to FILE (-o FILE for short; '-' is standard output); FILE is "
+        "replaced only once the whole result is ready.",
+    ),
 ]
 WrtOpt = Annotated[
     str | None,
@@ -225,11 +247,50 @@ def _console(stderr: bool = False) -> Any:
 
 
 def _show(renderable: Any) -> None:
-    _console().print(renderable)
+    if _state["out_file"] is None:
+        _console().print(renderable)
+        return
+    import io
+
+    from rich.console import Console
+
+    buffer = io.StringIO()
+    Console(file=buffer, no_color=True, color_system=None, width=120, emoji=False).print(renderable)
+    _out(buffer.getvalue())
 
 
 def _out(text: str) -> None:
-    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    text = text if text.endswith("\n") else text + "\n"
+    if _state["out_file"] is None:
+        sys.stdout.write(text)
+    else:  # written by main() once the command has finished without an error
+        _state["pending"].append(text)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file beside it and a rename, so that
+    ``path`` holds either what it held before or the whole new text, never a part."""
+    import contextlib
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if path.exists():
+            mode = path.stat().st_mode & 0o7777
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def _warn(diagnostics: Any) -> None:
@@ -251,6 +312,7 @@ def eval_(
     points: PointsOpt = None,
     output: OutputOpt = None,
     fmt: Annotated[EvalFormat, typer.Option("--format")] = EvalFormat.table,
+    output_file: OutFileOpt = None,
 ) -> None:
     """Evaluate the expression (the forward pass) at one or more points."""
     from . import report
@@ -278,6 +340,7 @@ def grad(
     ] = False,
     output: OutputOpt = None,
     fmt: Annotated[EvalFormat, typer.Option("--format")] = EvalFormat.table,
+    output_file: OutFileOpt = None,
 ) -> None:
     """Value and gradient, with the per-node table and the step counts of each mode."""
     from . import report
@@ -311,6 +374,7 @@ def graph(
     wrt: WrtOpt = None,
     output: OutputOpt = None,
     fmt: Annotated[GraphFormat, typer.Option("--format")] = GraphFormat.table,
+    output_file: OutFileOpt = None,
 ) -> None:
     """The computation graph node by node: operation, inputs, value, local derivatives and
     adjoint.  Without --at (and inputs without defaults) it shows the structure alone."""
@@ -342,6 +406,14 @@ def graph(
         _out(report.render_mermaid(g, values, adjoints))
     elif fmt is GraphFormat.tree:
         _out(report.render_tree(g, values, adjoints))
+    elif fmt is GraphFormat.svg:
+        from .picture import render_svg
+
+        _out(render_svg(g, r))
+    elif fmt is GraphFormat.html:
+        from .page import render_html
+
+        _out(render_html(g, r))
     elif r is None:
         _show(report.render_graph_structure(g))
     else:
@@ -349,7 +421,10 @@ def graph(
 
 
 @app.command()
-def ops(fmt: Annotated[OpsFormat, typer.Option("--format")] = OpsFormat.table) -> None:
+def ops(
+    fmt: Annotated[OpsFormat, typer.Option("--format")] = OpsFormat.table,
+    output_file: OutFileOpt = None,
+) -> None:
     """Every operator and function, with a summary and its derivative rule."""
     from . import report
 
@@ -369,6 +444,7 @@ def diff(
     ] = False,
     output: OutputOpt = None,
     fmt: Annotated[DiffFormat, typer.Option("--format")] = DiffFormat.text,
+    output_file: OutFileOpt = None,
 ) -> None:
     """The derivative as an expression (simplified) that cgdiff can read back."""
     from . import symbolic, symbolic_report
@@ -393,6 +469,7 @@ def hessian(
     wrt: WrtOpt = None,
     output: OutputOpt = None,
     fmt: Annotated[HessianFormat, typer.Option("--format")] = HessianFormat.table,
+    output_file: OutFileOpt = None,
 ) -> None:
     """The matrix of second derivatives at a point (reverse-over-reverse)."""
     from . import symbolic, symbolic_report
@@ -439,6 +516,7 @@ def check(
         ),
     ] = None,
     fmt: Annotated[CheckFormat, typer.Option("--format")] = CheckFormat.table,
+    output_file: OutFileOpt = None,
 ) -> None:
     """Check answers: an answer key (TOML), or one expression against --expect.  Exit 1
     when an answer is wrong, 3 when a problem is undefined at its point."""
@@ -520,6 +598,16 @@ def main(argv: list[str] | None = None) -> int:
     flags = {a for a in args[:end] if a in ("--no-color", "--debug")}
     args = [a for k, a in enumerate(args) if k >= end or a not in flags]
     debug = "--debug" in flags
+    # -o FILE is --output-file FILE: a lone "-o" followed by a file name, so that "-omega"
+    # and "-o" followed by an option stay expressions.
+    args = [
+        "--output-file"
+        if a == "-o" and k + 1 < end and (args[k + 1] == "-" or not args[k + 1].startswith("-"))
+        else a
+        for k, a in enumerate(args)
+    ]
+    _state["out_file"], _state["pending"] = None, []
+    finished = False
     _state["color"] = "--no-color" not in flags and "NO_COLOR" not in os.environ
     if sys.stdout is None:  # started with standard output closed: cgdiff ... >&-
         if sys.stderr is not None:
@@ -530,6 +618,7 @@ def main(argv: list[str] | None = None) -> int:
         # (``check`` exits 1 that way when an answer is wrong).
         result = app(args=args, prog_name="cgdiff", standalone_mode=False)
         code = result if isinstance(result, int) else 0
+        finished = True
     except CgdiffError as exc:
         if debug:
             import traceback
@@ -539,6 +628,7 @@ def main(argv: list[str] | None = None) -> int:
         code = exc.exit_code
     except Exit as exc:
         code = int(getattr(exc, "exit_code", 0) or 0)
+        finished = True
     except Abort:
         sys.stderr.write("error: aborted\n")
         code = 130
@@ -576,6 +666,13 @@ def main(argv: list[str] | None = None) -> int:
             "(--debug shows the traceback)\n"
         )
         code = 70
+    target = _state["out_file"]
+    if target is not None and finished:  # nothing is written when the command failed
+        try:
+            write_atomic(target, "".join(_state["pending"]))
+        except OSError as exc:
+            sys.stderr.write(f"error: cannot write '{target}': {exc.strerror or exc}\n")
+            code = 2
     try:
         sys.stdout.flush()
     except BrokenPipeError:

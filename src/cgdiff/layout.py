@@ -16,6 +16,7 @@ that branches), and enters its target's left side horizontally.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -276,7 +277,7 @@ def _place(
     offsets: list[list[float]] = []
     for layer in order:
         off = [0.0]
-        for a, b in zip(layer, layer[1:]):
+        for a, b in itertools.pairwise(layer):
             gap = BOX_GAP if not dummy[a] and not dummy[b] else LINE_GAP
             off.append(off[-1] + below[a] + gap + above[b])
         offsets.append(off)
@@ -347,7 +348,7 @@ def draw(
     for u, v in edges:
         chain = [u] + [trunk[(u, k)] for k in range(layer[u] + 1, layer[v])] + [v]
         chains.append(chain)
-        for a, b in zip(chain, chain[1:]):
+        for a, b in itertools.pairwise(chain):
             seg[(a, b)] = None
     preds: list[list[int]] = [[] for _ in range(m)]
     succs: list[list[int]] = [[] for _ in range(m)]

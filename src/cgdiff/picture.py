@@ -160,8 +160,8 @@ def scene(graph: Graph, r: Gradient | None = None) -> Scene:
 
     >>> from cgdiff import parse
     >>> s = scene(parse("x*y + z"))
-    >>> [(b.name, b.formula, b.generated) for b in s.boxes]
-    [('x', 'input', False), ('y', 'input', False), ('t1', 'x * y', True), ('z', 'input', False), ('f', 't1 + z', False)]
+    >>> [(b.name, b.formula) for b in s.boxes if b.kind == "op"], s.boxes[2].generated
+    ([('t1', 'x * y'), ('f', 't1 + z')], True)
     """
     shown = [n for n in graph.nodes if n.kind != "const"]
     if len(shown) > MAX_NODES:
@@ -262,8 +262,8 @@ def geometry(s: Scene) -> Drawing:
             below, foot = ADJOINT_SIZE * 1.5, text_width(b.adjoint, ADJOINT_SIZE) + 4
         sizes.append(NodeSize(w, h, below, foot))
     edges = [(s.index[w.src], s.index[w.dst]) for w in s.wires]
-    for w in s.wires:
-        text = w.local if w.shape is None else f"{w.local or ''} {w.shape}".strip()
+    for wire in s.wires:
+        text = wire.local if wire.shape is None else f"{wire.local or ''} {wire.shape}".strip()
         labels.append(None if not text else (text_width(text, LABEL_SIZE) + 6, LABEL_SIZE + 4))
     d = draw(sizes, edges, labels, left=MARGIN)
     if d.dummies > MAX_DUMMIES:
@@ -330,9 +330,12 @@ def mono_width(text: str, size: float) -> float:
     return len(text) * 0.62 * size
 
 
-def svg(s: Scene, d: Drawing | None = None, *, standalone: bool = True) -> str:
+def svg(
+    s: Scene, d: Drawing | None = None, *, standalone: bool = True, inline: bool = False
+) -> str:
     """The picture as SVG text; ``standalone`` adds the XML declaration (for a ``.svg``
-    file), otherwise it is ready to be put inline in an HTML page."""
+    file); ``inline`` leaves out the title and the step counts, which an HTML page around
+    the picture shows itself."""
     d = geometry(s) if d is None else d
     p = LIGHT
     width = max(
@@ -341,13 +344,14 @@ def svg(s: Scene, d: Drawing | None = None, *, standalone: bool = True) -> str:
         *(mono_width(line, CAPTION_SIZE) + 2 * MARGIN for line in s.steps),
     )
     room = width - 2 * MARGIN
-    heading = wrap(s.title, TITLE_SIZE * 1.1, room)
-    point = wrap(s.point, CAPTION_SIZE, room) if s.point else []
+    heading = wrap(s.title, TITLE_SIZE * 1.1, room) if not inline else []
+    point = wrap(s.point, CAPTION_SIZE, room) if s.point and not inline else []
+    steps = s.steps if not inline else []
     legend = wrap(s.legend, CAPTION_SIZE, room)
     line = CAPTION_SIZE * 1.5
     top = MARGIN + TITLE_SIZE * 1.4 * len(heading) + line * len(point) + 14
     cap_y = top + d.height + 28
-    height = cap_y + line * (len(legend) + len(s.steps)) + MARGIN
+    height = cap_y + line * 0.4 + line * (len(legend) + len(steps)) + MARGIN
     out: list[str] = []
     if standalone:
         out.append('<?xml version="1.0" encoding="UTF-8"?>')
@@ -415,7 +419,8 @@ def svg(s: Scene, d: Drawing | None = None, *, standalone: bool = True) -> str:
             f'font-size="{CAPTION_SIZE}">{_e(text)}</text>'
         )
         y += line
-    for text in s.steps:
+    y += line * 0.4
+    for text in steps:
         out.append(
             f'<text class="cg-steps" x="{_n(MARGIN)}" y="{_n(y)}" font-size="{CAPTION_SIZE}" '
             f'font-family="monospace" xml:space="preserve">{_e(text)}</text>'
@@ -465,7 +470,7 @@ def render_svg(graph: Graph, r: Gradient | None = None) -> str:
     >>> from cgdiff import parse
     >>> g = parse("x*y + z")
     >>> text = render_svg(g, g.grad(x=1, y=2, z=3, record=True))
-    >>> text.startswith("<?xml"), text.count('class="cg-node'), text.count('class="cg-edge"')
+    >>> text.startswith("<?xml"), text.count('class="cg-node '), text.count('class="cg-edge"')
     (True, 5, 4)
     """
     return svg(scene(graph, r))
