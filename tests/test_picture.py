@@ -26,7 +26,7 @@ import pytest
 import cgdiff
 from cgdiff.page import render_html, walk
 from cgdiff.parse import read_source
-from cgdiff.picture import MAX_NODES, render_svg, scene
+from cgdiff.picture import DARK, LIGHT, MAX_NODES, render_svg, scene
 from conftest import EXAMPLES, ROOT
 
 NS = {"s": "http://www.w3.org/2000/svg"}
@@ -245,6 +245,29 @@ def test_generated_names_are_secondary_and_shared_nodes_drawn_once() -> None:
         if "cg-edge" in _cls(e) and e.get("data-from") == x
     ]
     assert len(out_edges) == 3  # x*y, x*a, sin(x)
+
+
+def _luminance(colour: str) -> float:
+    def lin(c: float) -> float:
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
+    return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b)
+
+
+@pytest.mark.parametrize("palette", [LIGHT, DARK], ids=["light", "dark"])
+def test_palette_reads_in_grey(palette: dict[str, str]) -> None:
+    """Contrast is a ratio of luminances, which is what a grey print keeps: every text
+    colour reaches WCAG's 4.5:1 on every background, the edges 3:1 on the paper."""
+
+    def contrast(a: str, b: str) -> float:
+        hi, lo = sorted([_luminance(a), _luminance(b)], reverse=True)
+        return (hi + 0.05) / (lo + 0.05)
+
+    for text in ("ink", "muted", "value", "adjoint"):
+        for ground in ("paper", "box", "input"):
+            assert contrast(palette[text], palette[ground]) >= 4.5, (text, ground)
+    assert contrast(palette["edge"], palette["paper"]) >= 3
 
 
 def _random_spec(n_ops: int, seed: int) -> str:

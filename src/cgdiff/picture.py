@@ -223,7 +223,7 @@ def scene(graph: Graph, r: Gradient | None = None) -> Scene:
 
 
 @dataclass
-class Lines:
+class _Lines:
     """The text lines of one box, top to bottom, as (text, size, css class, bold, italic)."""
 
     rows: list[tuple[str, float, str, bool, bool]]
@@ -237,7 +237,7 @@ class Lines:
         return max(text_width(t, s, b) for t, s, _, b, _ in self.rows) + 2 * PAD_X
 
 
-def box_lines(b: Box) -> Lines:
+def _box_lines(b: Box) -> _Lines:
     """The lines a box shows: name, operation, value (and, once arrays exist, shape)."""
     if b.generated:
         rows = [(b.name, NAME_SIZE_GENERATED, "cg-name cg-gen", False, True)]
@@ -248,14 +248,19 @@ def box_lines(b: Box) -> Lines:
         rows.append((b.shape, OP_SIZE, "cg-shape", False, False))
     if b.value is not None:
         rows.append((f"= {b.value}", VALUE_SIZE, "cg-value", True, False))
-    return Lines(rows)
+    return _Lines(rows)
 
 
 def geometry(s: Scene) -> Drawing:
-    """Lay the scene out (see :mod:`cgdiff.layout`); the SVG moves it below the title."""
+    """Lay the scene out (see :mod:`cgdiff.layout`); the SVG moves it below the title.
+
+    >>> from cgdiff import parse
+    >>> geometry(scene(parse("x*y + z"))).layers
+    [0, 0, 1, 0, 2]
+    """
     sizes, labels = [], []
     for b in s.boxes:
-        lines = box_lines(b)
+        lines = _box_lines(b)
         w, h = max(lines.width, 44.0), lines.height
         below = foot = 0.0
         if b.adjoint is not None:
@@ -287,7 +292,7 @@ def _n(v: float) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
-def style(dark_media: bool = True) -> str:
+def _style(dark_media: bool = True) -> str:
     """The SVG's CSS: the light palette, and the dark one under ``prefers-color-scheme``."""
 
     def rules(p: dict[str, str]) -> str:
@@ -325,7 +330,7 @@ def wrap(text: str, size: float, width: float) -> list[str]:
     return lines
 
 
-def mono_width(text: str, size: float) -> float:
+def _mono_width(text: str, size: float) -> float:
     """The width of ``text`` in a monospace font (0.6 em a character, rounded up)."""
     return len(text) * 0.62 * size
 
@@ -335,13 +340,18 @@ def svg(
 ) -> str:
     """The picture as SVG text; ``standalone`` adds the XML declaration (for a ``.svg``
     file); ``inline`` leaves out the title and the step counts, which an HTML page around
-    the picture shows itself."""
+    the picture shows itself.
+
+    >>> from cgdiff import parse
+    >>> svg(scene(parse("2x")), standalone=False).startswith('<svg xmlns="http://www.w3.org/2000/svg"')
+    True
+    """
     d = geometry(s) if d is None else d
     p = LIGHT
     width = max(
         d.width + 2 * MARGIN,
         480.0,
-        *(mono_width(line, CAPTION_SIZE) + 2 * MARGIN for line in s.steps),
+        *(_mono_width(line, CAPTION_SIZE) + 2 * MARGIN for line in s.steps),
     )
     room = width - 2 * MARGIN
     heading = wrap(s.title, TITLE_SIZE * 1.1, room) if not inline else []
@@ -361,10 +371,10 @@ def svg(
         'font-family="sans-serif" role="img" aria-labelledby="cg-title">'
     )
     out.append(f'<title id="cg-title">{_e(" ".join([s.title, s.point]).strip())}</title>')
-    out.append(f"<style>{style()}</style>")
+    out.append(f"<style>{_style()}</style>")
     out.append(
         '<defs><marker id="cg-arrow" viewBox="0 0 10 10" refX="10" refY="5" '
-        'markerWidth="7" markerHeight="7" orient="auto-start-reverse">'
+        'markerWidth="9" markerHeight="9" markerUnits="userSpaceOnUse" orient="auto-start-reverse">'
         f'<path class="cg-arrow" d="M0 1 L10 5 L0 9 z" fill="{p["edge"]}"/></marker></defs>'
     )
     out.append(f'<rect class="cg-bg" width="100%" height="100%" fill="{p["paper"]}"/>')
@@ -400,6 +410,12 @@ def svg(
         if route.label is None or w.local is None:
             continue
         lb = route.label
+        # NB: a rect of the paper's colour under the label hides the edge where it passes
+        # between the glyphs, which the halo alone does not
+        out.append(
+            f'<rect class="cg-bg" x="{_n(lb.x - lb.w / 2)}" y="{_n(lb.y - lb.h / 2)}" '
+            f'width="{_n(lb.w)}" height="{_n(lb.h)}" rx="3" fill="{p["paper"]}"/>'
+        )
         out.append(
             f'<text class="cg-local" id="cg-l{k}" x="{_n(lb.x)}" y="{_n(lb.y)}" dy="0.35em" '
             f'font-size="{LABEL_SIZE}" font-style="italic" text-anchor="middle" '
@@ -446,7 +462,7 @@ def _box_svg(b: Box, x: float, y: float, w: float, h: float) -> str:
     ]
     cx = x + w / 2
     ty = y + 5
-    for text, size, cls, bold, italic in box_lines(b).rows:
+    for text, size, cls, bold, italic in _box_lines(b).rows:
         ty += size * 1.3
         weight = ' font-weight="bold"' if bold else ""
         slant = ' font-style="italic"' if italic else ""
