@@ -320,6 +320,17 @@ def test_too_big_a_graph_is_refused_with_a_hint(cli, tmp_path: Path) -> None:
     assert not list(tmp_path.glob(".*"))  # no temporary file left behind
 
 
+def test_a_graph_of_too_many_long_edges_is_refused(cli) -> None:
+    # a chain whose links are summed from the last back: each link's edge to its sum passes
+    # hundreds of columns, although the graph has fewer than 400 nodes
+    n = 199
+    lines = ["c1 = x*x", *(f"c{k} = c{k - 1}*x" for k in range(2, n + 1))]
+    lines += [f"s1 = c{n} + c{n - 1}", *(f"s{k} = s{k - 1} + c{n - k}" for k in range(2, n - 1))]
+    r = cli("graph", "\n".join(lines), "--format", "svg")
+    assert r.code == 2 and r.out == "" and "pass too many columns" in r.err
+    assert "--format dot" in r.err and r.err.count("\n") == 1
+
+
 def test_output_file_is_written_whole_and_only_on_success(cli, tmp_path: Path) -> None:
     target = tmp_path / "lecture.svg"
     r = cli("graph", f"@{EXAMPLES / 'seed_lecture.cg'}", "--format", "svg", "-o", str(target))

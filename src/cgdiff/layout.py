@@ -20,7 +20,7 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-__all__ = ["Drawing", "Label", "NodeSize", "Route", "crossings", "draw"]
+__all__ = ["Drawing", "Label", "NodeSize", "Route", "crossings", "draw", "dummies", "layer_of"]
 
 BOX_GAP = 22.0  # vertical space between two boxes of a column
 LINE_GAP = 10.0  # between a box and a line passing through its column, or two lines
@@ -118,6 +118,20 @@ def layer_of(n: int, edges: Sequence[tuple[int, int]], pull: int = PULL) -> list
             if first > pull:
                 layer[u] = first - 1
     return layer
+
+
+def dummies(n: int, edges: Sequence[tuple[int, int]]) -> int:
+    """How many dummy vertices :func:`draw` would add: a measure of the drawing's size that
+    is cheap to find before drawing.
+
+    >>> dummies(3, [(0, 1), (1, 2), (0, 2)])
+    1
+    """
+    layer = layer_of(n, edges)
+    far = list(layer)
+    for u, v in edges:
+        far[u] = max(far[u], layer[v] - 1)
+    return sum(f - k for f, k in zip(far, layer))
 
 
 def _count(pairs: list[tuple[int, int]], size: int) -> int:
@@ -287,14 +301,16 @@ def _place(
     def settle(k: int, sides: tuple[list[list[int]], ...]) -> None:
         layer, off = order[k], offsets[k]
         targets, weights = [], []
-        for v, o in zip(layer, off):
+        for i, (v, o) in enumerate(zip(layer, off)):
             near = [y[u] for side in sides for u in side[v]]
             if near:
                 targets.append(sum(near) / len(near) - o)
                 weights.append(2.0 if dummy[v] else 1.0)
-            else:
-                targets.append(y[v] - o)
-                weights.append(0.05)
+                continue
+            # no neighbour on this side: stay packed against the vertex before it (or after)
+            j = i - 1 if i > 0 else i + 1 if i + 1 < len(layer) else i
+            targets.append(y[layer[j]] - off[j])
+            weights.append(0.05)
         for v, o, z in zip(layer, off, _isotonic(targets, weights)):
             y[v] = z + o
 

@@ -18,14 +18,15 @@ from typing import Any
 from .ad import Gradient
 from .errors import InputError
 from .graph import Graph
-from .layout import Drawing, NodeSize, draw
+from .layout import Drawing, NodeSize, draw, dummies
 from .printing import node_formula, to_text
 from .report import fmt_number, steps_text
 
 __all__ = ["MAX_NODES", "Scene", "render_svg", "scene", "svg", "text_width"]
 
 MAX_NODES = 400  # beyond this a picture cannot be read: refuse, and point to DOT
-MAX_DUMMIES = 20_000  # the same for a graph whose long edges would cross too many columns
+MAX_DUMMIES = 20_000  # the same for a graph whose long edges would pass too many columns
+HINT = "--format dot gives it to Graphviz; --format json or table lists every node"
 
 MARGIN = 16.0
 PAD_X = 10.0
@@ -168,7 +169,7 @@ def scene(graph: Graph, r: Gradient | None = None) -> Scene:
         raise InputError(
             f"the graph has {len(shown)} nodes, too many for a picture that can be read "
             f"(the limit is {MAX_NODES})",
-            hint="--format dot gives it to Graphviz; --format json or table lists every node",
+            hint=HINT,
         )
     nums = numbers(r)
     values, adjoints, local = nums if nums is not None else (None, None, None)
@@ -270,14 +271,14 @@ def geometry(s: Scene) -> Drawing:
     for wire in s.wires:
         text = wire.local if wire.shape is None else f"{wire.local or ''} {wire.shape}".strip()
         labels.append(None if not text else (text_width(text, LABEL_SIZE) + 6, LABEL_SIZE + 4))
-    d = draw(sizes, edges, labels, left=MARGIN)
-    if d.dummies > MAX_DUMMIES:
+    lanes = dummies(len(sizes), edges)
+    if lanes > MAX_DUMMIES:
         raise InputError(
-            f"the graph's long edges cross too many columns for a picture that can be read "
-            f"({d.dummies} crossings of a column)",
-            hint="--format dot gives it to Graphviz; --format json or table lists every node",
+            "the graph's long edges pass too many columns for a picture that can be read "
+            f"({lanes} passes; the limit is {MAX_DUMMIES})",
+            hint=HINT,
         )
-    return d
+    return draw(sizes, edges, labels, left=MARGIN)
 
 
 # -- SVG ---------------------------------------------------------------------------------
