@@ -126,11 +126,11 @@ td.adj{color:var(--adj)}
 td.gen{color:var(--muted);font-style:italic}
 tr.cg-current td{background:color-mix(in srgb,var(--hl) 22%%,transparent)}
 pre.steps{background:var(--box);padding:.5rem .8rem}
-.cg-node.cg-current .cg-box{stroke:var(--hl);stroke-width:3.5}
+@media screen{.cg-node.cg-current .cg-box{stroke:var(--hl);stroke-width:3.5}
 .cg-edge.cg-active .cg-wire{stroke:var(--hl);stroke-width:2.4}
-.cg-pending-value .cg-value,.cg-pending-adjoint .cg-adjoint,.cg-local.cg-pending{opacity:.12}
+.cg-pending-value .cg-value,.cg-pending-adjoint .cg-adjoint,.cg-local.cg-pending{opacity:.12}}
 .keys{color:var(--muted);font-size:.9em}
-@media print{.control,.keys{display:none}}
+@media print{.control,.keys,#cg-explain{display:none}}
 """
 
 _JS = r"""
@@ -184,7 +184,7 @@ _JS = r"""
   document.addEventListener("keydown", function (ev) {
     if (ev.altKey || ev.ctrlKey || ev.metaKey) { return; }
     var onButton = ev.target && ev.target.tagName === "BUTTON";
-    var keys = {ArrowRight: 1, ArrowDown: 1, n: 1, ArrowLeft: -1, ArrowUp: -1, p: -1};
+    var keys = {ArrowRight: 1, n: 1, ArrowLeft: -1, p: -1};
     if (ev.key === " " && !onButton) { show(at + (ev.shiftKey ? -1 : 1)); }
     else if (keys[ev.key]) { show(at + keys[ev.key]); }
     else if (ev.key === "Home") { show(0); }
