@@ -184,6 +184,13 @@ def test_svg_parses_and_keeps_its_promises(text: str, at: dict[str, float]) -> N
         assert group.get("data-name") == n.label
 
 
+def test_only_generic_font_families() -> None:
+    svg = _svg("@examples/two_layer_relu.cg")
+    page = render_html(*_with_grad("@examples/two_layer_relu.cg"))
+    families = re.findall(r'font-family[=:]"?([^";}]+)', svg + page)
+    assert families and set(families) <= {"sans-serif", "monospace"}
+
+
 def test_lecture_graph_numbers_against_the_lecture() -> None:
     root = ET.fromstring(_svg("@examples/seed_lecture.cg"))
     g = _graph("@examples/seed_lecture.cg")
@@ -343,6 +350,10 @@ def test_output_file_is_written_whole_and_only_on_success(cli, tmp_path: Path) -
     r = cli("graph", "log(x)", "--at", "x=-1", "--format", "html", "-o", str(target))
     assert r.code == 3 and target.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["lecture.svg"]
+    target.chmod(0o640)  # a file replaced keeps its permissions
+    r = cli("graph", "x*y", "--format", "svg", "-o", str(target))
+    assert r.code == 0 and target.stat().st_mode & 0o777 == 0o640
+    assert target.read_text(encoding="utf-8") == _svg("x*y")
 
 
 def test_output_file_on_the_other_commands(cli, tmp_path: Path) -> None:
