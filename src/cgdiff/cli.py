@@ -33,7 +33,7 @@ app = typer.Typer(
     help="Differentiate expressions and small model specs through their computation graph.",
 )
 
-_state: dict[str, Any] = {"color": True}
+_state: dict[str, Any] = {"color": True, "out_file": None, "pending": []}
 
 # An expression may start with '-' ("-x^2", "-1"): an unknown option is then read as the
 # EXPR argument.  That is why no option has a one-letter form that an expression could
@@ -95,6 +95,8 @@ class GraphFormat(StrEnum):
     json = "json"
     dot = "dot"
     mermaid = "mermaid"
+    svg = "svg"
+    html = "html"
 
 
 class Mode(StrEnum):
@@ -150,6 +152,26 @@ PointsOpt = Annotated[
 OutputOpt = Annotated[
     str | None,
     typer.Option("--output", metavar="NAME", help="The spec's node to use as output."),
+]
+
+
+def _to_file(value: Path | None) -> Path | None:
+    if value is not None and str(value) != "-":
+        _state["out_file"] = value
+    return value
+
+
+# NB: -o is this option's one-letter form, handled by main() rather than click, so that an
+# EXPR such as "-omega" is still an expression.
+OutFileOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--output-file",
+        metavar="FILE",
+        callback=_to_file,
+        help="Write the result to FILE (-o FILE for short; '-' is standard output); FILE is "
+        "replaced only once the whole result is ready.",
+    ),
 ]
 WrtOpt = Annotated[
     str | None,
@@ -237,19 +259,53 @@ def _columns() -> int:
 
 
 def _show(renderable: Any) -> None:
-    console = _console()
-    if sys.stdout.isatty():
-        console.print(renderable)
+    if _state["out_file"] is None and sys.stdout.isatty():
+        _console().print(renderable)
         return
     # NB: Rich pads every line of a table to its width; a file or a pipe gets no trailing
-    # spaces (diff, grep and editors see them).
+    # spaces (diff, grep and editors see them).  A file (-o) gets no colour.
+    console = _console() if _state["out_file"] is None else None
+    if console is None:
+        from rich.console import Console
+
+        console = Console(no_color=True, color_system=None, width=_columns(), emoji=False)
     with console.capture() as captured:
         console.print(renderable)
     _out("\n".join(line.rstrip() for line in captured.get().split("\n")).rstrip("\n"))
 
 
 def _out(text: str) -> None:
-    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    text = text if text.endswith("\n") else text + "\n"
+    if _state["out_file"] is None:
+        sys.stdout.write(text)
+    else:  # written by main() once the command has finished without an error
+        _state["pending"].append(text)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file beside it and a rename, so that
+    ``path`` holds either what it held before or the whole new text, never a part."""
+    import contextlib
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if path.exists():
+            mode = path.stat().st_mode & 0o7777
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def _warn(diagnostics: Any) -> None:
@@ -271,6 +327,7 @@ def eval_(
     points: PointsOpt = None,
     output: OutputOpt = None,
     fmt: Annotated[EvalFormat, typer.Option("--format")] = EvalFormat.table,
+    output_file: OutFileOpt = None,
 ) -> None:
     """Evaluate the expression (the forward pass) at one or more points."""
     from . import report
@@ -298,6 +355,7 @@ def grad(
     ] = False,
     output: OutputOpt = None,
     fmt: Annotated[EvalFormat, typer.Option("--format")] = EvalFormat.table,
+    output_file: OutFileOpt = None,
 ) -> None:
     """Value and gradient, with the per-node table and the step counts of each mode."""
     from . import report
@@ -331,6 +389,7 @@ def graph(
     wrt: WrtOpt = None,
     output: OutputOpt = None,
     fmt: Annotated[GraphFormat, typer.Option("--format")] = GraphFormat.table,
+    output_file: OutFileOpt = None,
 ) -> None:
     """The computation graph node by node: operation, inputs, value, local derivatives and
     adjoint.  Without --at (and inputs without defaults) it shows the structure alone."""
@@ -361,6 +420,14 @@ def graph(
         _out(report.render_mermaid(g, values, adjoints))
     elif fmt is GraphFormat.tree:
         _out(report.render_tree(g, values, adjoints))
+    elif fmt is GraphFormat.svg:
+        from .picture import render_svg
+
+        _out(render_svg(g, r))
+    elif fmt is GraphFormat.html:
+        from .page import render_html
+
+        _out(render_html(g, r))
     elif r is None:
         _show(report.render_graph_structure(g))
     else:
@@ -368,7 +435,10 @@ def graph(
 
 
 @app.command(cls=_Command)
-def ops(fmt: Annotated[OpsFormat, typer.Option("--format")] = OpsFormat.table) -> None:
+def ops(
+    fmt: Annotated[OpsFormat, typer.Option("--format")] = OpsFormat.table,
+    output_file: OutFileOpt = None,
+) -> None:
     """Every operator and function, with a summary and its derivative rule."""
     from . import report
 
@@ -388,6 +458,7 @@ def diff(
     ] = False,
     output: OutputOpt = None,
     fmt: Annotated[DiffFormat, typer.Option("--format")] = DiffFormat.text,
+    output_file: OutFileOpt = None,
 ) -> None:
     """The derivative as an expression (simplified) that cgdiff can read back."""
     from . import symbolic, symbolic_report
@@ -412,6 +483,7 @@ def hessian(
     wrt: WrtOpt = None,
     output: OutputOpt = None,
     fmt: Annotated[HessianFormat, typer.Option("--format")] = HessianFormat.table,
+    output_file: OutFileOpt = None,
 ) -> None:
     """The matrix of second derivatives at a point (reverse-over-reverse)."""
     from . import symbolic, symbolic_report
@@ -457,6 +529,7 @@ def check(
         ),
     ] = None,
     fmt: Annotated[CheckFormat, typer.Option("--format")] = CheckFormat.table,
+    output_file: OutFileOpt = None,
 ) -> None:
     """Check answers: an answer key (TOML), or one expression against --expect.  Exit 1
     when an answer is wrong, 3 when a problem is undefined at its point."""
@@ -537,6 +610,16 @@ def main(argv: list[str] | None = None) -> int:
     flags = {a for a in args[:end] if a in ("--no-color", "--debug")}
     args = [a for k, a in enumerate(args) if k >= end or a not in flags]
     debug = "--debug" in flags
+    # -o FILE is --output-file FILE: a lone "-o" followed by a file name, so that "-omega"
+    # and "-o" followed by an option stay expressions.
+    args = [
+        "--output-file"
+        if a == "-o" and k + 1 < end and (args[k + 1] == "-" or not args[k + 1].startswith("-"))
+        else a
+        for k, a in enumerate(args)
+    ]
+    _state["out_file"], _state["pending"] = None, []
+    finished = False
     _state["color"] = "--no-color" not in flags and "NO_COLOR" not in os.environ
     if sys.stdout is None:  # started with standard output closed: cgdiff ... >&-
         if sys.stderr is not None:
@@ -547,6 +630,7 @@ def main(argv: list[str] | None = None) -> int:
         # (``check`` exits 1 that way when an answer is wrong).
         result = app(args=args, prog_name="cgdiff", standalone_mode=False)
         code = result if isinstance(result, int) else 0
+        finished = True
     except CgdiffError as exc:
         if debug:
             import traceback
@@ -556,6 +640,7 @@ def main(argv: list[str] | None = None) -> int:
         code = exc.exit_code
     except Exit as exc:
         code = int(getattr(exc, "exit_code", 0) or 0)
+        finished = True
     except Abort:
         sys.stderr.write("error: aborted\n")
         code = 130
@@ -595,6 +680,13 @@ def main(argv: list[str] | None = None) -> int:
             "(--debug shows the traceback)\n"
         )
         code = 70
+    target = _state["out_file"]
+    if target is not None and finished:  # nothing is written when the command failed
+        try:
+            write_atomic(target, "".join(_state["pending"]))
+        except OSError as exc:
+            sys.stderr.write(f"error: cannot write '{target}': {exc.strerror or exc}\n")
+            code = 2
     try:
         sys.stdout.flush()
     except BrokenPipeError:

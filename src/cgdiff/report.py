@@ -25,6 +25,7 @@ __all__ = [
     "dumps",
     "eval_data",
     "explain",
+    "explain_steps",
     "fmt_number",
     "grad_data",
     "node_rows",
@@ -609,16 +610,11 @@ def explain(r: Gradient) -> str:
     Gradient: ∂J/∂a = 3, ∂J/∂b = 6, ∂J/∂c = 9
     ...
     """
-    g, ev = r.graph, r.evaluation
-    adj, local = r.adjoints, r.local
-    out = g.output_name
+    out = r.graph.output_name
+    steps = explain_steps(r)
     lines = [f"Forward pass ({_steps(r.steps.forward)}): each node from its inputs"]
-    for i in g.op_ids:
-        n = g.nodes[i]
-        vals = [fmt_number(ev.values[a]) for a in n.args]
-        with_values = node_formula(g, i, vals).replace(" * ", " · ")
-        lines.append(f"  {n.label} = {_formula(g, i)} = {with_values} = {fmt_number(ev.values[i])}")
-    if adj is None or local is None:
+    lines += ["  " + t for kind, _, texts in steps if kind == "forward" for t in texts]
+    if r.adjoints is None or r.local is None:
         lines.append("")
         lines.append(f"Forward mode ran {_steps(r.steps.forward_mode)}: one sweep per input.")
     else:
@@ -626,35 +622,71 @@ def explain(r: Gradient) -> str:
             "",
             f"Backward pass ({_steps(r.steps.backward)}): adjoints ∂{out}/∂node, "
             "from the output back, by the chain rule",
-            f"  ∂{out}/∂{out} = 1",
         ]
-        total: dict[int, Any] = {}
-        for i in reversed(g.op_ids):
-            n = g.nodes[i]
-            ps = local[i]
-            if ps is None or adj[i] is None:
-                continue
-            for a, p in zip(n.args, ps):
-                if p is None or g.nodes[a].kind == "const":
-                    continue
-                name = g.nodes[a].label
-                with np.errstate(all="ignore"):  # inf/nan are shown as data, never warned
-                    c = adj[i] * p
-                chain = (
-                    f"∂{out}/∂{n.label} · ∂{n.label}/∂{name} = "
-                    f"{fmt_number(adj[i])} · {fmt_number(p)}"
-                )
-                if a in total:
-                    with np.errstate(all="ignore"):
-                        total[a] = total[a] + c
-                    lines.append(
-                        f"  ∂{out}/∂{name} += {chain} = {fmt_number(c)}, "
-                        f"so ∂{out}/∂{name} = {fmt_number(total[a])}"
-                    )
-                else:
-                    total[a] = c
-                    lines.append(f"  ∂{out}/∂{name} = {chain} = {fmt_number(c)}")
+        lines += ["  " + t for kind, _, texts in steps if kind == "backward" for t in texts]
     grads = ", ".join(f"∂{out}/∂{k} = {fmt_number(v)}" for k, v in r.gradient.items())
     lines += ["", f"Gradient: {grads}", ""]
     lines += steps_text(r.steps)
     return "\n".join(lines)
+
+
+def explain_steps(r: Gradient) -> list[tuple[str, int, list[str]]]:
+    """The lines of :func:`explain`'s two passes, one step per node: ``("forward", id,
+    [line])`` for each op in evaluation order, then ``("backward", id, lines)`` for the
+    output's seed and for each op from the output back (a line per input it passes an
+    adjoint to).
+
+    >>> from cgdiff import parse
+    >>> for step in explain_steps(parse("u = b*c").grad(b=3, c=2, record=True)):
+    ...     print(step)
+    ('forward', 2, ['u = b * c = 3 · 2 = 6'])
+    ('backward', 2, ['∂u/∂u = 1'])
+    ('backward', 2, ['∂u/∂b = ∂u/∂u · ∂u/∂b = 1 · 2 = 2', '∂u/∂c = ∂u/∂u · ∂u/∂c = 1 · 3 = 3'])
+    """
+    g, ev = r.graph, r.evaluation
+    adj, local = r.adjoints, r.local
+    out = g.output_name
+    steps: list[tuple[str, int, list[str]]] = []
+    for i in g.op_ids:
+        n = g.nodes[i]
+        vals = [fmt_number(ev.values[a]) for a in n.args]
+        with_values = node_formula(g, i, vals).replace(" * ", " · ")
+        steps.append(
+            (
+                "forward",
+                i,
+                [f"{n.label} = {_formula(g, i)} = {with_values} = {fmt_number(ev.values[i])}"],
+            )
+        )
+    if adj is None or local is None:
+        return steps
+    steps.append(("backward", g.output, [f"∂{out}/∂{out} = 1"]))
+    total: dict[int, Any] = {}
+    for i in reversed(g.op_ids):
+        n = g.nodes[i]
+        ps = local[i]
+        if ps is None or adj[i] is None:
+            continue
+        lines = []
+        for a, p in zip(n.args, ps):
+            if p is None or g.nodes[a].kind == "const":
+                continue
+            name = g.nodes[a].label
+            with np.errstate(all="ignore"):  # inf/nan are shown as data, never warned
+                c = adj[i] * p
+            chain = (
+                f"∂{out}/∂{n.label} · ∂{n.label}/∂{name} = {fmt_number(adj[i])} · {fmt_number(p)}"
+            )
+            if a in total:
+                with np.errstate(all="ignore"):
+                    total[a] = total[a] + c
+                lines.append(
+                    f"∂{out}/∂{name} += {chain} = {fmt_number(c)}, "
+                    f"so ∂{out}/∂{name} = {fmt_number(total[a])}"
+                )
+            else:
+                total[a] = c
+                lines.append(f"∂{out}/∂{name} = {chain} = {fmt_number(c)}")
+        if lines:
+            steps.append(("backward", i, lines))
+    return steps
