@@ -540,6 +540,8 @@ def ops_data() -> list[dict[str, Any]]:
     """Every primitive with its spelling, arity, summary and derivative rule."""
     rows = []
     for op in OPS.values():
+        if op.internal:
+            continue
         spelled = op.spelling or (op.symbol if op.symbol and not op.callable else op.name)
         lo, hi = op.arity
         rows.append(
