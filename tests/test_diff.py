@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 import cgdiff
 from cgdiff import Graph, InputError, UndefinedError, parse
 from cgdiff.graph import GraphBuilder
-from cgdiff.ops import OPS, Op
+from cgdiff.ops import SCALAR_OPS, Op
 from cgdiff.symbolic import derivative, differentiate, gradient_graphs
 
 # -- the oracles -------------------------------------------------------------------------------
@@ -125,8 +125,8 @@ def clean_gradient(graph: Graph, point: dict[str, float]) -> dict[str, float] | 
 
 VARS = ("x", "y", "z")
 LEAVES = [*VARS, *VARS, *VARS, "2", "3", "0.5", "1.5", "pi", "e"]  # inputs three times as likely
-UNARY = [op for op in OPS.values() if op.arity[0] <= 1 <= op.arity[1]]
-BINARY = [op for op in OPS.values() if op.arity[0] <= 2 <= op.arity[1]]
+UNARY = [op for op in SCALAR_OPS if op.arity[0] <= 1 <= op.arity[1]]
+BINARY = [op for op in SCALAR_OPS if op.arity[0] <= 2 <= op.arity[1]]
 
 
 def _into_domain(op: Op, k: int, text: str) -> str:
@@ -207,7 +207,7 @@ def test_printed_derivative_equals_sympy(text: str, point: dict) -> None:
 
 # -- every primitive ---------------------------------------------------------------------------
 
-CASES = [(op, k) for op in OPS.values() for k in range(op.arity[0], op.arity[1] + 1)]
+CASES = [(op, k) for op in SCALAR_OPS for k in range(op.arity[0], op.arity[1] + 1)]
 
 
 def _sample(op: Op, arity: int, rng: random.Random) -> dict[str, float]:

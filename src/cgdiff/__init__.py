@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .errors import CgdiffError, InputError, InternalError, UndefinedError
+from .evaluate import Batch
 from .graph import Graph, Node
 from .parse import parse, parse_point
 
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 __all__ = [
+    "Batch",
     "CgdiffError",
     "Graph",
     "InputError",

@@ -1,14 +1,18 @@
 """Differentiation over the graph: reverse mode (backprop), forward mode, central
 differences, and the symbolic derivative graph.
 
-All of them run the *same* local-derivative rules of the ops table through a builder:
-numbers for the first three, graph nodes for the last (which is how ``diff``, Hessians and
-``--order 2`` come for free).  Each pass counts its own steps as it goes (SPEC section 4).
+All of them run the *same* rules of the ops table through a builder: numbers for the first
+three, graph nodes for the last (which is how ``diff``, Hessians and ``--order 2`` come for
+free).  An elementwise op's rule is its local derivatives, multiplied entry by entry with
+the adjoint; any other op's is a VJP (reverse) and a JVP (forward).  A broadcast input's
+adjoint is summed back to its own shape in one place, :func:`unbroadcast`.  Each pass counts
+its own steps as it goes (SPEC section 4).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,10 +20,25 @@ import numpy as np
 
 from .errors import Diagnostic, InputError, UndefinedError
 from .evaluate import Evaluation, describe_point, evaluate, forward
-from .graph import Graph, GraphBuilder
+from .graph import Graph, GraphBuilder, shape_text
 from .ops import NUMERIC, Builder, suggest
 
-__all__ = ["MODES", "Gradient", "Steps", "backward", "derivative_graph", "grad"]
+__all__ = [
+    "MODES",
+    "Gradient",
+    "Progress",
+    "Steps",
+    "backward",
+    "derivative_graph",
+    "grad",
+    "unbroadcast",
+]
+
+#: Called as ``progress(done, total)`` while forward mode or central differences run.
+Progress = Callable[[int, int], None]
+
+#: Tangents pushed at once by forward mode, at most (and at most ~64 MB of them).
+TANGENT_CHUNK = 256
 
 MODES = ("reverse", "forward", "numeric")
 
@@ -36,6 +55,8 @@ class Steps:
     forward_mode: int
     numeric: int | None = None
     counted: tuple[str, ...] = ()
+    # Measured wall time of each pass that ran, in seconds ("forward", "backward", ...).
+    seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def reverse_total(self) -> int:
@@ -57,7 +78,7 @@ class Steps:
         if self.numeric is not None:
             d["numeric"] = self.numeric
         d["counted"] = list(self.counted)
-        return d
+        return d  # NB: no seconds: the same input gives the same JSON, byte for byte
 
 
 @dataclass
@@ -70,7 +91,8 @@ class Gradient:
     steps: Steps
     mode: str
     adjoints: list[Any] | None = None
-    local: list[Sequence[Any] | None] | None = None
+    # Each op node's local derivatives, by node id (for scalar nodes of elementwise ops).
+    local_ids: list[Sequence[Any] | None] | None = None
     numeric: dict[str, Any] | None = None  # central differences, in numeric mode
     difference: dict[str, Any] | None = None  # |central differences - reverse mode|
     diagnostics: list[Diagnostic] = field(default_factory=list)
@@ -87,10 +109,34 @@ class Gradient:
     def values(self) -> list[Any]:
         return self.evaluation.values
 
+    @property
+    def local(self) -> dict[str, dict[str, Any]] | None:
+        """Local derivatives, node name -> {input name -> ∂node/∂input} (``record=True``).
+
+        >>> from cgdiff import parse
+        >>> r = parse("u = x*y; f = u + 1").grad(x=2, y=3, record=True)
+        >>> {k: float(v) for k, v in r.local["u"].items()}
+        {'x': 3.0, 'y': 2.0}
+        """
+        if self.local_ids is None:
+            return None
+        nodes = self.graph.nodes
+        out = {}
+        for n in nodes:
+            ps = self.local_ids[n.id]
+            if ps is not None:
+                out[n.label] = {
+                    nodes[a].label: p
+                    for a, p in zip(n.args, ps)
+                    if p is not None and nodes[a].kind != "const"
+                }
+        return out
+
 
 def _wrt_ids(graph: Graph, wrt: Iterable[str] | str | None) -> list[int]:
-    if wrt is None:
-        return list(graph.inputs)
+    if wrt is None:  # every input but data read from a file
+        data = set(graph.data_inputs())
+        return [i for i in graph.inputs if i not in data]
     if isinstance(wrt, str):  # "x,y" as the CLI takes it, not the letters of a name
         wrt = [w.strip() for w in wrt.split(",") if w.strip()]
     ids: list[int] = []
@@ -138,17 +184,114 @@ def backward(
     adj: list[Any] = [None] * n_nodes
     adj[graph.output] = seed
     local: list[Sequence[Any] | None] | None = [None] * n_nodes if record else None
-    rows = graph.reverse_plan()
+    rows = reverse_plan(graph)
+    # NB: the scalar fast path, where every value that takes an adjoint has one shape (all
+    # numbers, or one number per point): nothing is broadcast, so nothing is summed back.
+    # bench/bench_core.py shows the general loop at ~1.6x its time on scalar graphs.
+    uniform = graph.elementwise and len({np.shape(values[i]) for i in graph.inputs}) <= 1
+    sweep = _sweep if uniform else _sweep_arrays
     if not fixed:
-        return adj, local, _sweep(rows, values, b, needs, adj, local)
+        return adj, local, sweep(rows, values, b, needs, adj, local)
     steps, start = 0, 0
     for pos, row in enumerate(rows):
         if row[0] in fixed:  # everything after it in the sweep sees the held adjoint
-            steps += _sweep(rows[start:pos], values, b, needs, adj, local)
+            steps += sweep(rows[start:pos], values, b, needs, adj, local)
             adj[row[0]] = fixed[row[0]]
             start = pos
-    steps += _sweep(rows[start:], values, b, needs, adj, local)
+    steps += sweep(rows[start:], values, b, needs, adj, local)
     return adj, local, steps
+
+
+Row = tuple[int, Any, int, int, int, tuple[int, ...]]
+
+
+def reverse_plan(graph: Graph) -> list[Row]:
+    """The op nodes, last first, as ``(id, rule, kind, arg0, arg1, args)`` rows for the
+    scalar fast loop; ``kind`` is 0 for a one-input op whose rule is its one-value ``unary``
+    form, 3 for a two-input ``linear`` op (its "rule" is then its constant local
+    derivatives), 4 for a ``bilinear`` op (x*y: each local derivative is the other input),
+    5 for an op with a VJP, and otherwise the number of inputs (the rule: ``partials``)."""
+    rows: list[Row] | None = graph.cache.get("reverse")
+    if rows is None:
+        rows = []
+        for i in reversed(graph.op_ids):
+            n = graph.nodes[i]
+            op = n.op
+            assert op is not None
+            a = n.args
+            a0, a1 = (a[0] if a else -1), (a[1] if len(a) > 1 else -1)
+            if not op.elementwise:
+                rows.append((i, (op, n.params or {}), 5, a0, a1, a))
+            elif len(a) == 1 and op.unary is not None:
+                rows.append((i, op.unary, 0, a0, -1, a))
+            elif len(a) == 2 and op.linear is not None:
+                rows.append((i, op.linear, 3, a0, a1, a))
+            elif len(a) == 2 and op.bilinear:
+                rows.append((i, None, 4, a0, a1, a))
+            else:
+                rows.append((i, op.partials, len(a), a0, a1, a))
+        graph.cache["reverse"] = rows
+    return rows
+
+
+def unbroadcast(adjoint: Any, shape: tuple[int, ...]) -> Any:
+    """Sum an adjoint back to the shape of the input that numpy broadcast to make it.
+
+    >>> unbroadcast(np.ones((2, 3)), (3,)), unbroadcast(np.ones((2, 3)), (2, 1)).shape
+    (array([2., 2., 2.]), (2, 1))
+    """
+    if np.shape(adjoint) == shape:
+        return adjoint
+    a = np.asarray(adjoint)
+    extra = a.ndim - len(shape)
+    if extra > 0:
+        a = a.sum(axis=tuple(range(extra)))
+    keep = tuple(k for k, d in enumerate(shape) if d == 1 and a.shape[k] != 1)
+    if keep:
+        a = a.sum(axis=keep, keepdims=True)
+    return np.broadcast_to(a, shape) if a.shape != shape else a
+
+
+def _sweep_arrays(
+    rows: Sequence[Row],
+    values: Sequence[Any],
+    b: Builder,
+    needs: Sequence[bool],
+    adj: list[Any],
+    local: list[Sequence[Any] | None] | None,
+) -> int:
+    """The reverse sweep for graphs whose values have several shapes: each op's VJP (or its
+    local derivatives times the adjoint), then each input's adjoint summed to its shape."""
+    steps = 0
+    for steps, (i, rule, kind, _a0, _a1, args) in enumerate(rows, 1):  # noqa: B007
+        g = adj[i]
+        if g is None:
+            continue
+        want = [needs[a] for a in args]
+        xs = [values[a] for a in args]
+        if kind == 5:
+            op, params = rule
+            cs = op.vjp(b, g, xs, values[i], params, want)
+            ps = None
+        else:
+            if kind == 0:
+                ps = [rule(b, xs[0], values[i])]
+            elif kind == 3:
+                ps = [b.const(s) for s in rule]
+            elif kind == 4:
+                ps = [xs[1], xs[0]]
+            else:
+                ps = rule(b, xs, values[i], want)
+            cs = [b.mul(g, p) if w else None for p, w in zip(ps, want)]
+        for a, c, w in zip(args, cs, want):
+            if not w or c is None:
+                continue
+            c = unbroadcast(c, np.shape(values[a]))
+            old = adj[a]
+            adj[a] = c if old is None else b.add(old, c)
+        if local is not None and ps is not None and np.ndim(values[i]) == 0:
+            local[i] = ps
+    return steps
 
 
 def _sweep(
@@ -233,7 +376,9 @@ def _sweep(
     return steps
 
 
-def _kinks(graph: Graph, values: Sequence[Any], bound: Sequence[Any]) -> list[Diagnostic]:
+def _kinks(
+    graph: Graph, values: Sequence[Any], bound: Sequence[Any], batch: bool
+) -> list[Diagnostic]:
     """Warnings for nodes evaluated exactly where they are not differentiable."""
     found = []
     for i in graph.kinked():
@@ -241,8 +386,11 @@ def _kinks(graph: Graph, values: Sequence[Any], bound: Sequence[Any]) -> list[Di
         assert n.op is not None and n.op.kink is not None
         hit = n.op.kink(*(values[a] for a in n.args))
         if np.any(hit):
-            index = int(np.argmax(hit)) if np.ndim(hit) else None
+            index = int(np.argmax(hit)) if np.ndim(hit) and batch else None
             where = describe_point(graph, bound, index)
+            if np.ndim(hit) and not batch:
+                entry = np.unravel_index(int(np.argmax(hit)), np.shape(hit))
+                where += f"{', ' if where else ''}entry [{', '.join(map(str, entry))}]"
             found.append(Diagnostic(n.label, f"{n.op.convention} (at {where})"))
     return found
 
@@ -260,12 +408,12 @@ def _nonfinite(
     found = []
     for i in graph.op_ids:
         n = graph.nodes[i]
-        if not np.all(np.isfinite(ev.values[i])):
-            continue  # an overflowing value has its own warning
+        assert n.op is not None
+        if not n.op.elementwise or not np.all(np.isfinite(ev.values[i])):
+            continue  # an overflowing value has its own warning; a VJP has no local ones
         ps = local[i] if local is not None else None
         variable = [graph.nodes[a].kind != "const" for a in n.args]
         if ps is None:
-            assert n.op is not None
             vals = [ev.values[a] for a in n.args]
             with np.errstate(all="ignore"):
                 ps = n.op.partials(NUMERIC, vals, ev.values[i], variable)
@@ -275,7 +423,7 @@ def _nonfinite(
             bad = np.asarray(p)
             first = bad.ravel()[int(np.argmax(~np.isfinite(bad.ravel())))]
             what = "nan" if np.isnan(first) else ("inf" if first > 0 else "-inf")
-            index = int(np.argmax(~np.isfinite(bad))) if bad.ndim else None
+            index = int(np.argmax(~np.isfinite(bad))) if bad.ndim and ev.batch else None
             where = describe_point(graph, bound, index)
             found.append(
                 Diagnostic(
@@ -296,8 +444,9 @@ def _seed(value: Any) -> Any:
     return np.ones_like(value) if np.ndim(value) else np.float64(1.0)
 
 
-def _zero(value: Any) -> Any:
-    return np.zeros_like(value) if np.ndim(value) else np.float64(0.0)
+def _entries(value: Any, batch: int | None) -> int:
+    """``p`` of one input: its scalar entries (a number is one, whatever the points)."""
+    return 1 if batch is not None else int(np.size(value))
 
 
 def grad(
@@ -306,9 +455,11 @@ def grad(
     wrt: Iterable[str] | str | None = None,
     mode: str = "reverse",
     record: bool = False,
+    progress: Progress | None = None,
 ) -> Gradient:
     """Value and gradient at a point (or a batch of points).  ``record`` keeps every node's
-    local derivatives (for the per-node table and ``--explain``).
+    local derivatives (for the per-node table and ``--explain``); ``progress`` is told how
+    far forward mode or central differences have come.
 
     >>> from cgdiff import parse
     >>> r = grad(parse("a=5; b=3; c=2; u=b*c; v=a+u; J=3v"), {}, record=True)
@@ -317,48 +468,62 @@ def grad(
     """
     if mode not in MODES:
         raise InputError(f"unknown mode '{mode}'; choose one of {', '.join(MODES)}")
+    t0 = time.perf_counter()
     ev = evaluate(graph, point)
+    seconds = {"forward": time.perf_counter() - t0}
+    if ev.batch is None and np.ndim(ev.value):
+        out = graph.output_name
+        raise InputError(
+            f"the output {out} has shape {shape_text(np.shape(ev.value))}; a gradient "
+            f"needs one number: reduce it (sum({out}), mean({out})) or pick an entry "
+            f"({out}[0]), or choose another node as the output"
+        )
     ids = _wrt_ids(graph, wrt)
-    n, p = graph.n_ops, len(ids)
-    steps = Steps(n, p, ev.forward_steps, n + p, n * p, counted=("forward",))
-    zero = _zero(ev.value)
+    n = graph.n_ops
+    p = sum(_entries(ev.values[i], ev.batch) for i in ids)
+    steps = Steps(n, p, ev.forward_steps, n + p, n * p, counted=("forward",), seconds=seconds)
+    zero = np.zeros_like(ev.value) if np.ndim(ev.value) else np.float64(0.0)
     numeric_notes: list[Diagnostic] = []
-    result = Gradient(
-        ev,
-        [graph.nodes[i].label for i in ids] if wrt is not None else list(graph.input_names),
-        {},
-        steps,
-        mode,
-    )
+    result = Gradient(ev, [graph.nodes[i].label for i in ids], {}, steps, mode)
     with np.errstate(all="ignore"):
         if mode == "forward":
-            tangents, counted = _forward_mode(graph, ev.values, ids)
+            t0 = time.perf_counter()
+            tangents, counted = _forward_mode(graph, ev.values, ids, ev.batch, progress)
+            seconds["forward_mode"] = time.perf_counter() - t0
             result.gradient = {graph.nodes[i].label: t for i, t in zip(ids, tangents)}
             steps.forward_mode = counted
             steps.counted = ("forward", "forward_mode")
         else:
             needs = graph.variable()
+            t0 = time.perf_counter()
             adj, local, counted = backward(
                 graph, ev.values, NUMERIC, _seed(ev.value), needs, record=record
             )
             gradient = {}
             for i, name in zip(ids, result.wrt):
-                counted += 1  # reading out each input's adjoint is the "+ p" of n + p
-                gradient[name] = zero if adj[i] is None else adj[i]
+                counted += _entries(ev.values[i], ev.batch)  # reading out each input's
+                # adjoint entries is the "+ p" of n + p
+                gradient[name] = _zero_like(ev.values[i], zero) if adj[i] is None else adj[i]
+            seconds["backward"] = time.perf_counter() - t0
             steps.backward = counted
             steps.counted = ("forward", "backward")
-            result.gradient, result.adjoints, result.local = gradient, adj, local
+            result.gradient, result.adjoints, result.local_ids = gradient, adj, local
             if mode == "numeric":
                 bound = {i: ev.values[i] for i in graph.inputs}
-                result.numeric, steps.numeric = _central(graph, bound, ids, numeric_notes)
+                t0 = time.perf_counter()
+                result.numeric, steps.numeric = _central(
+                    graph, bound, ids, numeric_notes, ev.batch, progress
+                )
+                seconds["numeric"] = time.perf_counter() - t0
                 result.difference = {
                     k: np.abs(result.numeric[k] - gradient[k]) for k in result.numeric
                 }
                 steps.counted += ("numeric",)
     # NB: the values list serves as the point: inputs are looked up by node id.
-    result.diagnostics = list(ev.diagnostics) + _kinks(graph, ev.values, ev.values) + numeric_notes
-    if result.gradient and not np.all(np.isfinite(np.array(list(result.gradient.values())))):
-        found = _nonfinite(graph, ev, result.local, ev.values)
+    kinks = _kinks(graph, ev.values, ev.values, ev.batch is not None)
+    result.diagnostics = list(ev.diagnostics) + kinks + numeric_notes
+    if result.gradient and not all(np.all(np.isfinite(v)) for v in result.gradient.values()):
+        found = _nonfinite(graph, ev, result.local_ids, ev.values)
         if not found and not ev.diagnostics:  # finite values and local derivatives: the
             # chain-rule product itself overflowed
             out = graph.output_name
@@ -375,65 +540,133 @@ def grad(
     return result
 
 
-def _forward_mode(graph: Graph, values: Sequence[Any], ids: Sequence[int]) -> tuple[list[Any], int]:
-    """One tangent sweep per input; returns d output / d input for each, and the steps."""
+def _zero_like(value: Any, zero: Any) -> Any:
+    """The gradient of an input the output does not depend on: zeros of its shape."""
+    return np.zeros_like(value, dtype=float) if np.ndim(value) and np.ndim(zero) == 0 else zero
+
+
+def _forward_mode(
+    graph: Graph,
+    values: Sequence[Any],
+    ids: Sequence[int],
+    batch: int | None,
+    progress: Progress | None,
+) -> tuple[list[Any], int]:
+    """Forward mode: one tangent sweep over the graph per scalar entry of each input, a
+    chunk of entries pushed together (each tangent array has a leading axis, one entry per
+    tangent); returns d output / d input for each input, and the steps (n per entry)."""
     nodes = graph.nodes
     out = graph.output
-    zero = _zero(values[out])
+    plan = [(i, nodes[i].op, nodes[i].args, nodes[i].params or {}) for i in graph.op_ids]
+    biggest = max((np.size(values[i]) for i in graph.op_ids), default=1)
+    chunk = max(1, min(TANGENT_CHUNK, 8_000_000 // max(biggest, 1)))
     steps = 0
     result = []
+    total = sum(_entries(values[w], batch) for w in ids)
+    done = 0
     for w in ids:
-        tangent: list[Any] = [None] * len(nodes)
-        tangent[w] = _seed(values[w])
-        for i in graph.op_ids:
-            steps += 1
-            n = nodes[i]
-            ts = [tangent[a] for a in n.args]
-            if all(t is None for t in ts):
-                continue
-            assert n.op is not None
-            ps = n.op.partials(
-                NUMERIC, [values[a] for a in n.args], values[i], [t is not None for t in ts]
-            )
-            acc = None
-            for p, t in zip(ps, ts):
-                if t is not None:
-                    c = p * t
-                    acc = c if acc is None else acc + c
-            tangent[i] = acc
-        result.append(zero if tangent[out] is None else tangent[out])
+        shape = () if batch is not None else np.shape(values[w])
+        size = _entries(values[w], batch)
+        found = np.zeros((size,) if batch is None else (1, batch))
+        for start in range(0, size, chunk):
+            k = min(chunk, size - start)
+            tangent: list[Any] = [None] * len(nodes)
+            if batch is not None:  # the input's one tangent, at every point at once
+                tangent[w] = np.ones((1, batch))
+            else:  # k rows of the identity: the tangents of entries start .. start+k-1
+                seed = np.zeros((k, size))
+                seed[np.arange(k), start + np.arange(k)] = 1.0
+                tangent[w] = seed.reshape((k, *shape))
+            for i, op, args, params in plan:
+                steps += k  # one step per node per tangent pushed: the count is honest
+                ts = [tangent[a] for a in args]
+                if any(t is not None for t in ts):
+                    tangent[i] = _jvp(op, [values[a] for a in args], values[i], params, ts)
+            if tangent[out] is not None:
+                found[start : start + k] = (
+                    np.reshape(tangent[out], (k, -1))[:, 0] if batch is None else tangent[out]
+                )
+            done += k
+            if progress is not None:
+                progress(done, total)
+        if batch is not None:
+            result.append(found[0])
+        else:
+            result.append(found.reshape(shape) if shape else np.float64(found[0]))
     return result, steps
 
 
+def _jvp(op: Any, xs: list[Any], out: Any, params: dict[str, Any], ts: list[Any]) -> Any:
+    """The tangents of one node from its inputs' tangents (each with a leading axis)."""
+    shape = np.shape(out)
+    if not op.elementwise:
+        t = op.jvp(xs, out, params, ts)
+    else:  # the local derivatives times each tangent, lined up as numpy broadcasts
+        t = None
+        for p, tk, x in zip(op.partials(NUMERIC, xs, out, [t is not None for t in ts]), ts, xs):
+            if tk is not None:
+                pad = (1,) * (len(shape) - np.ndim(x))
+                c = p * tk.reshape((tk.shape[0], *pad, *tk.shape[1:]))
+                t = c if t is None else t + c
+    return np.broadcast_to(t, (t.shape[0], *shape))
+
+
 def _central(
-    graph: Graph, bound: Mapping[int, Any], ids: Sequence[int], diagnostics: list[Diagnostic]
+    graph: Graph,
+    bound: Mapping[int, Any],
+    ids: Sequence[int],
+    diagnostics: list[Diagnostic],
+    batch: int | None,
+    progress: Progress | None,
 ) -> tuple[dict[str, Any], int]:
-    """Central differences, h = cbrt(machine epsilon) * max(1, |x|): two passes per input."""
+    """Central differences, h = cbrt(machine epsilon) * max(1, |x|): two passes per scalar
+    entry of each input (every point at once when there are several)."""
     steps = 0
     estimate = {}
+    total = sum(_entries(bound[w], batch) for w in ids)
+    done = 0
     for w in ids:
-        x = bound[w]
-        h = np.cbrt(np.finfo(float).eps) * np.maximum(1.0, np.abs(x))
-        plus, minus = dict(bound), dict(bound)
-        plus[w], minus[w] = x + h, x - h
-        try:
-            vp, sp = forward(graph, plus)
-            vm, sm = forward(graph, minus)
-        except UndefinedError as exc:
-            # x ± h left the domain (sqrt at 0): no estimate, and say why.
-            diagnostics.append(
-                Diagnostic(
-                    None,
-                    f"central differences for {graph.nodes[w].label}"
-                    f" step outside the domain ({exc.message}); "
-                    "the estimate is nan",
+        x = np.asarray(bound[w], dtype=float)
+        name = graph.nodes[w].label
+        entries: list[Any] = [None]
+        if batch is None and x.ndim:
+            entries = list(np.ndindex(*x.shape))
+        out: Any = np.full(x.shape if batch is None else (batch,), np.nan)
+        for e in entries:
+            base = x if e is None else x[e]
+            h = np.cbrt(np.finfo(float).eps) * np.maximum(1.0, np.abs(base))
+            plus, minus = dict(bound), dict(bound)
+            if e is None:
+                plus[w], minus[w] = x + h, x - h
+            else:
+                xp, xm = x.copy(), x.copy()
+                xp[e] += h
+                xm[e] -= h
+                plus[w], minus[w] = xp, xm
+            try:
+                vp, sp = forward(graph, plus, batch=batch is not None)
+                vm, sm = forward(graph, minus, batch=batch is not None)
+            except UndefinedError as exc:
+                # x ± h left the domain (sqrt at 0): no estimate, and say why.
+                diagnostics.append(
+                    Diagnostic(
+                        None,
+                        f"central differences for {name} step outside the domain "
+                        f"({exc.message}); the estimate is nan",
+                    )
                 )
-            )
-            estimate[graph.nodes[w].label] = np.full_like(np.asarray(x, dtype=float), np.nan)
-            steps += 2 * graph.n_ops
-            continue
-        steps += sp + sm
-        estimate[graph.nodes[w].label] = (vp[graph.output] - vm[graph.output]) / (2 * h)
+                steps += 2 * graph.n_ops
+            else:
+                steps += sp + sm
+                d = (vp[graph.output] - vm[graph.output]) / (2 * h)
+                if e is None:
+                    out = np.asarray(d, dtype=float) if np.ndim(d) else np.float64(d)
+                else:
+                    out[e] = d
+            done += 1
+            if progress is not None:
+                progress(done, total)
+        estimate[name] = out
     return estimate, steps
 
 

@@ -15,10 +15,22 @@ from typing import Any
 import numpy as np
 
 from .errors import Diagnostic, InputError, UndefinedError
-from .graph import Graph, format_number
+from .graph import Graph, format_number, shape_text
 from .ops import apply_checked, suggest
 
-__all__ = ["Evaluation", "bind_point", "evaluate", "forward", "stack_points"]
+__all__ = ["Batch", "Evaluation", "bind_point", "evaluate", "forward", "stack_points"]
+
+
+class Batch(dict[str, Any]):
+    """Several points at once: input name -> one value per point.
+
+    A plain mapping is one point, whose values may be arrays; a batch is said so explicitly,
+    never read from a value's shape (``x=[1, 2, 3]`` is a vector).
+
+    >>> from cgdiff import parse
+    >>> parse("x^2").eval(Batch(x=[1, 2, 3])).value
+    array([1., 4., 9.])
+    """
 
 
 @dataclass
@@ -62,6 +74,7 @@ def stack_points(graph: Graph, rows: Sequence[Mapping[str, Any]]) -> dict[str, A
     >>> stack_points(parse("w = 2; f = w*x"), [{"x": 1}, {"x": 2, "w": 3}])
     {'w': array([2., 3.]), 'x': array([1., 2.])}
     """
+    _batchable(graph)
     defaults = graph.defaults()
     out: dict[str, list[float]] = {name: [] for name in graph.input_names}
     for row in rows:
@@ -75,7 +88,15 @@ def stack_points(graph: Graph, rows: Sequence[Mapping[str, Any]]) -> dict[str, A
                 column.append(defaults[name])
             else:
                 raise InputError(f"no value for input '{name}' in point {len(column) + 1}")
-    return {name: np.array(column, dtype=float) for name, column in out.items()}
+    return Batch({name: np.array(column, dtype=float) for name, column in out.items()})
+
+
+def _batchable(graph: Graph) -> None:
+    if not graph.elementwise:
+        raise InputError(
+            "several points need a spec of numbers; a spec with vectors or matrices "
+            "takes one point at a time"
+        )
 
 
 def bind_point(graph: Graph, point: Mapping[str, Any]) -> tuple[dict[int, Any], int | None]:
@@ -84,6 +105,9 @@ def bind_point(graph: Graph, point: Mapping[str, Any]) -> tuple[dict[int, Any], 
     for name in point:
         if name not in known:
             raise _unknown(graph, name)
+    several = isinstance(point, Batch)
+    if several:
+        _batchable(graph)
     bound: dict[int, Any] = {}
     batch: int | None = None
     missing = []
@@ -94,16 +118,24 @@ def bind_point(graph: Graph, point: Mapping[str, Any]) -> tuple[dict[int, Any], 
             try:
                 value = np.asarray(point[name], dtype=float)
             except (TypeError, ValueError, OverflowError):
-                raise InputError(f"the value of '{name}' is not a number") from None
+                raise InputError(
+                    f"the value of '{name}' is not a number or a rectangular array"
+                ) from None
         elif n.value is not None:
             bound[i] = n.value  # a default: a finite numpy scalar already
             continue
         else:
             missing.append(name)
             continue
+        if not several:
+            if value.ndim == 0 and not np.isfinite(value):
+                raise InputError(f"the value of '{name}' is not finite")
+            bound[i] = value
+            continue
         if value.ndim > 1:
             raise InputError(
-                f"the value of '{name}' has shape {value.shape}; give one number per point"
+                f"the value of '{name}' has shape {shape_text(value.shape)}; "
+                "give one number per point"
             )
         if value.ndim == 1:
             if batch is not None and len(value) != batch:
@@ -133,7 +165,7 @@ def bind_point(graph: Graph, point: Mapping[str, Any]) -> tuple[dict[int, Any], 
     for i, value in bound.items():
         if batch is not None:
             bound[i] = np.full(batch, value) if np.ndim(value) == 0 else value
-        elif isinstance(value, np.ndarray):
+        elif isinstance(value, np.ndarray) and value.ndim == 0:
             bound[i] = value[()]  # a numpy scalar: the fastest value numpy has
     return bound, batch
 
@@ -154,6 +186,7 @@ def forward(
     *,
     strict: bool = True,
     fixed: Mapping[int, Any] | None = None,
+    batch: bool = False,
 ) -> tuple[list[Any], int]:
     """Values of every node, and the steps taken (one per op node).
 
@@ -161,6 +194,7 @@ def forward(
     the result as NaN or inf, for callers that mask such points out themselves (the
     random-point checks of formula answers in :mod:`cgdiff.check`).  ``fixed`` holds some
     op nodes at given values, so the nodes after them see those (a student's own numbers).
+    ``batch`` says that the values hold several points (for the messages).
     """
     values: list[Any] = [None] * len(graph.nodes)
     for n in graph.nodes:
@@ -170,20 +204,42 @@ def forward(
         values[i] = v
     flag = _Flag()
     steps = 0
-    with np.errstate(all="call", under="ignore", call=flag):
-        if not fixed:
-            for i, fn, k, a0, a1 in graph.plan():
-                values[i] = fn(values[a0]) if k == 1 else fn(values[a0], values[a1])
-                steps += 1
-        else:  # NB: the same loop, holding the fixed nodes (kept apart: the hot path above)
-            for i, fn, k, a0, a1 in graph.plan():
-                values[i] = fn(values[a0]) if k == 1 else fn(values[a0], values[a1])
-                steps += 1
-                if i in fixed:
-                    values[i] = fixed[i]
+    i = -1
+    try:
+        with np.errstate(all="call", under="ignore", call=flag):
+            if not fixed:
+                for i, fn, k, a0, a1, args in graph.plan():
+                    if k == 1:
+                        values[i] = fn(values[a0])
+                    elif k == 2:
+                        values[i] = fn(values[a0], values[a1])
+                    else:
+                        values[i] = fn(*[values[a] for a in args])
+                    steps += 1
+            else:  # NB: the same loop, holding the fixed nodes (kept apart: the hot path)
+                for i, fn, _k, _a0, _a1, args in graph.plan():
+                    values[i] = fn(*[values[a] for a in args])
+                    steps += 1
+                    if i in fixed:
+                        values[i] = fixed[i]
+    except (ValueError, IndexError) as exc:  # shapes that do not fit: name the node
+        raise shape_error(graph, i, values, exc) from None
     if flag.hit and strict:
-        _diagnose(graph, values, bound)
+        _diagnose(graph, values, bound, batch)
     return values, steps
+
+
+def shape_error(graph: Graph, i: int, values: Sequence[Any], exc: Exception) -> InputError:
+    """The error for node ``i`` whose inputs' shapes do not fit its op."""
+    from .printing import node_formula
+
+    n = graph.nodes[i]
+    shapes = " and ".join(shape_text(np.shape(values[a])) for a in n.args)
+    line = f" (line {n.line})" if n.line else ""
+    return InputError(
+        f"{n.label} = {node_formula(graph, i)}{line}: shapes {shapes} do not fit ({exc})",
+        line=n.line,
+    )
 
 
 def describe_point(
@@ -194,11 +250,14 @@ def describe_point(
     for i in graph.inputs:
         v = bound[i]
         v = v[index] if index is not None and np.ndim(v) else v
-        parts.append(f"{graph.nodes[i].label}={format_number(float(v))}")
+        if np.ndim(v):  # an array input: its shape, not its entries
+            parts.append(f"{graph.nodes[i].label}: {shape_text(np.shape(v))}")
+        else:
+            parts.append(f"{graph.nodes[i].label}={format_number(float(v))}")
     return ", ".join(parts)
 
 
-def _diagnose(graph: Graph, values: list[Any], bound: Mapping[int, Any]) -> None:
+def _diagnose(graph: Graph, values: list[Any], bound: Mapping[int, Any], batch: bool) -> None:
     """Find the first node whose value went wrong from good inputs; raise or warn."""
     from .printing import node_formula
 
@@ -208,37 +267,46 @@ def _diagnose(graph: Graph, values: list[Any], bound: Mapping[int, Any]) -> None
         if np.all(np.isfinite(v)):
             continue
         n = graph.nodes[i]
+        assert n.op is not None
         args = [values[a] for a in n.args]
-        good = np.logical_and.reduce([np.isfinite(a) for a in args]) if args else True
+        if n.op.elementwise:
+            good = np.logical_and.reduce([np.isfinite(a) for a in args]) if args else True
+        else:  # entries do not line up with the inputs': all of them must be finite
+            good = all(np.all(np.isfinite(a)) for a in args)
         bad = ~np.isfinite(v) & good
         if not np.any(bad):
             continue
-        assert n.op is not None
-        _, problem = apply_checked(n.op, args)
-        index = int(np.argmax(bad)) if np.ndim(bad) else None
-        at = describe_point(graph, bound, index)
-        where = f" (point {index + 1})" if index is not None else ""
+        _, problem = apply_checked(n.op, args, n.params)
+        flat = int(np.argmax(bad)) if np.ndim(bad) else None
+        first = float(np.asarray(v).ravel()[flat or 0])
+        if batch:
+            at = describe_point(graph, bound, flat)
+            where = f" (point {flat + 1})" if flat is not None else ""
+        else:
+            at = describe_point(graph, bound, None)
+            entry = np.unravel_index(flat, np.shape(bad)) if flat is not None else None
+            where = f" (entry [{', '.join(map(str, entry))}])" if entry else ""
         at = f" at {at}" if at else ""
         if problem == "undefined":
             raise UndefinedError(f"{n.label} = {node_formula(graph, i)} is undefined{at}{where}")
         warned.append(
-            Diagnostic(
-                n.label,
-                f"{node_formula(graph, i)} overflows to {float(np.asarray(v).flat[0])}{at}{where}",
-            )
+            Diagnostic(n.label, f"{node_formula(graph, i)} overflows to {first}{at}{where}")
         )
 
 
 def evaluate(graph: Graph, point: Mapping[str, Any]) -> Evaluation:
-    """Forward pass at a point: name -> number, or name -> list for many points at once.
+    """Forward pass at a point (name -> number or array), or at many points at once (a
+    :class:`Batch`: name -> one number per point).
 
     >>> from cgdiff import parse
-    >>> evaluate(parse("x*y + z"), {"x": [1, 2], "y": 2, "z": 3}).value
+    >>> evaluate(parse("x*y + z"), Batch(x=[1, 2], y=2, z=3)).value
     array([5., 7.])
+    >>> evaluate(parse("sum(v^2)"), {"v": [1, 2, 3]}).value
+    np.float64(14.0)
     """
     graph.diagnostics = [d for d in graph.diagnostics if d.node is None]
     bound, batch = bind_point(graph, point)
-    values, steps = forward(graph, bound)
+    values, steps = forward(graph, bound, batch=batch is not None)
     names = dict(zip(graph.inputs, graph.input_names))
     named = {names[i]: v for i, v in bound.items()}
     return Evaluation(graph, named, values, batch, steps, list(graph.diagnostics))

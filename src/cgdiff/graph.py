@@ -10,6 +10,7 @@ run on it append nodes, which is how symbolic derivatives are made.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -32,10 +33,36 @@ def format_number(value: float) -> str:
     >>> format_number(2.0), format_number(0.1), format_number(-1e-10)
     ('2', '0.1', '-1e-10')
     """
+    if np.ndim(value):
+        return array_text(value)
     v = float(value)
     if v.is_integer() and abs(v) < 1e16:
         return str(int(v))
     return repr(v)
+
+
+def array_text(value: Any, limit: int = 6) -> str:
+    """An array as its literal, ``[1, 2, 3]``, or by its shape when it is large.
+
+    >>> array_text(np.array([[1.0, 2.0], [3.0, 4.5]])), array_text(np.zeros((64, 784)))
+    ('[[1, 2], [3, 4.5]]', 'array(64×784)')
+    """
+    a = np.asarray(value)
+    if a.size > limit:
+        return f"array({shape_text(a.shape)})"
+    if a.ndim == 0:
+        return format_number(float(a))
+    rows = [array_text(row, limit) for row in a]
+    return "[" + ", ".join(rows) + "]"
+
+
+def shape_text(shape: Sequence[int]) -> str:
+    """``64×784`` for a shape; ``scalar`` for ().
+
+    >>> shape_text((64, 784)), shape_text((3,)), shape_text(())
+    ('64×784', '3', 'scalar')
+    """
+    return "×".join(str(d) for d in shape) if len(shape) else "scalar"
 
 
 def short_number(value: float, digits: int = 6) -> str:
@@ -60,7 +87,7 @@ class Node:
     '2'
     """
 
-    __slots__ = ("args", "id", "kind", "line", "name", "op", "symbol", "value")
+    __slots__ = ("args", "id", "kind", "line", "name", "op", "params", "symbol", "value")
 
     def __init__(
         self,
@@ -72,6 +99,7 @@ class Node:
         value: Any = None,
         line: int | None = None,
         symbol: str | None = None,
+        params: dict[str, Any] | None = None,
     ) -> None:
         self.id = id
         self.kind = kind
@@ -81,6 +109,9 @@ class Node:
         self.value = value  # a constant's value, or an input's default (None: free input)
         self.line = line
         self.symbol = symbol  # "pi" or "e" for those constants
+        # An op's params (sum's axis, an index), or an input's: {"file": path} for data read
+        # from a file, which derivatives are not taken for unless asked (--wrt).
+        self.params = params
 
     @property
     def label(self) -> str:
@@ -126,11 +157,12 @@ class Graph:
         # does not need it; empty for a graph not read from text.
         self.assigned: list[str] = []
         self.op_ids: list[int] = [n.id for n in nodes if n.kind == "op"]
-        self._plan: list[tuple[int, Any, int, int, int]] | None = None
+        self._plan: list[tuple[int, Any, int, int, int, tuple[int, ...]]] | None = None
         self._kinked: list[int] | None = None
         self._variable: list[bool] | None = None
         self._input_names: list[str] | None = None
-        self._reverse: list[tuple[int, Any, int, int, int, tuple[int, ...]]] | None = None
+        # Derived data that the passes keep with the graph (their plans); never part of it.
+        self.cache: dict[str, Any] = {}
 
     # -- facts -------------------------------------------------------------------------
     @property
@@ -148,47 +180,43 @@ class Graph:
         """``n`` of SPEC section 4: operation nodes, inputs and constants not counted."""
         return len(self.op_ids)
 
-    def defaults(self) -> dict[str, float]:
-        """Inputs that have a default value, name -> value."""
+    def defaults(self) -> dict[str, Any]:
+        """Inputs that have a default value, name -> value (a float, or an array)."""
         return {
-            self.nodes[i].label: float(self.nodes[i].value)
+            self.nodes[i].label: _plain(self.nodes[i].value)
             for i in self.inputs
             if self.nodes[i].value is not None
         }
 
-    def plan(self) -> list[tuple[int, Any, int, int, int]]:
-        """The op nodes as ``(id, forward, n_args, arg0, arg1)`` rows for the fast loops."""
+    def data_inputs(self) -> list[int]:
+        """Inputs read from a file (``X = @x.csv``): data, not parameters."""
+        return [i for i in self.inputs if (self.nodes[i].params or {}).get("file")]
+
+    @property
+    def elementwise(self) -> bool:
+        """Whether every op is elementwise and every constant a number: then a 1-D value
+        can only be several points, and the passes may take the scalar fast path."""
+        if "elementwise" not in self.cache:
+            self.cache["elementwise"] = all(
+                n.op.elementwise if n.op is not None else np.ndim(n.value) == 0
+                for n in self.nodes
+                if n.kind != "input" or n.value is not None
+            )
+        return bool(self.cache["elementwise"])
+
+    def plan(self) -> list[tuple[int, Any, int, int, int, tuple[int, ...]]]:
+        """The op nodes as ``(id, forward, n_args, arg0, arg1, args)`` rows for the fast
+        loops; ``forward`` has the node's params bound."""
         if self._plan is None:
             rows = []
             for i in self.op_ids:
                 n = self.nodes[i]
                 assert n.op is not None
                 a = n.args
-                rows.append((i, n.op.forward, len(a), a[0], a[1] if len(a) > 1 else -1))
+                fn = functools.partial(n.op.forward, **n.params) if n.params else n.op.forward
+                rows.append((i, fn, len(a), a[0] if a else -1, a[1] if len(a) > 1 else -1, a))
             self._plan = rows
         return self._plan
-
-    def reverse_plan(self) -> list[tuple[int, Any, int, int, int, tuple[int, ...]]]:
-        """The op nodes, last first, as ``(id, rule, n_args, arg0, arg1, args)`` rows;
-        ``n_args`` is 0 for a one-input op whose rule is its one-value ``unary`` form, 3
-        for a two-input ``linear`` op, whose "rule" is then its constant local derivatives,
-        and 4 for a ``bilinear`` op (x*y), whose local derivatives are its inputs swapped."""
-        if self._reverse is None:
-            rows: list[tuple[int, Any, int, int, int, tuple[int, ...]]] = []
-            for i in reversed(self.op_ids):
-                n = self.nodes[i]
-                assert n.op is not None
-                a = n.args
-                if len(a) == 1 and n.op.unary is not None:
-                    rows.append((i, n.op.unary, 0, a[0], -1, a))
-                elif len(a) == 2 and n.op.linear is not None:
-                    rows.append((i, n.op.linear, 3, a[0], a[1], a))
-                elif len(a) == 2 and n.op.bilinear:
-                    rows.append((i, None, 4, a[0], a[1], a))
-                else:
-                    rows.append((i, n.op.partials, len(a), a[0], a[1] if len(a) > 1 else -1, a))
-            self._reverse = rows
-        return self._reverse
 
     def variable(self) -> list[bool]:
         """For every node, whether it is not a constant (so an adjoint may flow into it)."""
@@ -242,7 +270,7 @@ class Graph:
         """
         from .evaluate import evaluate
 
-        return evaluate(self, {**(point or {}), **values})
+        return evaluate(self, _merge(point, values))
 
     eval = evaluate  # the short name, as the command: ``g.eval(x=1)``
 
@@ -266,7 +294,7 @@ class Graph:
         """
         from .ad import grad
 
-        return grad(self, {**(point or {}), **values}, wrt=wrt, mode=mode, record=record)
+        return grad(self, _merge(point, values), wrt=wrt, mode=mode, record=record)
 
     def derivative(self, wrt: str) -> Graph:
         """The graph of ∂output/∂wrt, built with the ops table's rules.
@@ -296,6 +324,18 @@ class Graph:
         return f"Graph({self.n_ops} ops, inputs=[{shown}], output={self.output_name!r})"
 
 
+def _merge(point: Mapping[str, Any] | None, values: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A point given as a mapping and keywords; a Batch stays a Batch."""
+    if point is None:
+        return dict(values)
+    merged = {**point, **values}
+    return point.__class__(merged) if values else point  # type: ignore[call-arg]
+
+
+def _plain(value: Any) -> Any:
+    return float(value) if np.ndim(value) == 0 else value
+
+
 class GraphBuilder:
     """Appends nodes; folds ops on constants; optionally shares equal nodes and simplifies.
 
@@ -316,7 +356,7 @@ class GraphBuilder:
         self.diagnostics: list[Diagnostic] = []
         self.inputs: list[int] = []
         self._consts: dict[tuple[float, str | None], int] = {}
-        self._shared: dict[tuple[str, tuple[int, ...]], int] = {}
+        self._shared: dict[tuple[Any, ...], int] = {}
         self._one: int | None = None
         self._zero: int | None = None
 
@@ -333,7 +373,9 @@ class GraphBuilder:
             self._zero = self.const(0.0)
         return self._zero
 
-    def const(self, value: float, symbol: str | None = None) -> int:
+    def const(self, value: Any, symbol: str | None = None) -> int:
+        if np.ndim(value):  # an array: never shared by value
+            return self._append("const", None, (), value=np.asarray(value, dtype=float))
         v = np.float64(value)
         key = (float(v), symbol)
         if key in self._consts and not np.isnan(v):
@@ -342,9 +384,21 @@ class GraphBuilder:
         self._consts[key] = i
         return i
 
-    def input(self, name: str, default: float | None = None, line: int | None = None) -> int:
-        value = None if default is None else np.float64(default)
-        i = self._append("input", None, (), name=name, value=value, line=line)
+    def input(
+        self,
+        name: str,
+        default: Any = None,
+        line: int | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> int:
+        value: Any
+        if default is None:
+            value = None
+        elif np.ndim(default):
+            value = np.asarray(default, dtype=float)
+        else:
+            value = np.float64(default)
+        i = self._append("input", None, (), name=name, value=value, line=line, params=params)
         self.inputs.append(i)
         return i
 
@@ -366,31 +420,33 @@ class GraphBuilder:
     def pow(self, x: int, y: int) -> int:
         return self.op("pow", x, y)
 
-    def op(self, name: str, *args: int, line: int | None = None) -> int:
-        """Append ``name(*args)``, folded or simplified when the builder is set to."""
+    def op(self, name: str, *args: int, line: int | None = None, **params: Any) -> int:
+        """Append ``name(*args)`` (with ``params``: sum's axis, an index), folded or
+        simplified when the builder is set to."""
         op = OPS[name]
         lo, hi = op.arity
-        if not lo <= len(args) <= hi:
+        if op.static is None and not lo <= len(args) <= hi:
             want = str(lo) if lo == hi else f"{lo} or {hi}"
             raise InputError(
                 f"{name} takes {want} argument{'s' if hi > 1 else ''}, not {len(args)}", line=line
             )
         nodes = self.nodes
+        kw = params or None
         if self.fold and all(nodes[a].kind == "const" for a in args):
-            return self._fold(op, args, line)
+            return self._fold(op, args, line, kw)
         if self.simplify and op.identity is not None:
             same = op.identity(self, args)  # the identities of 0 and 1, from the ops table
             if same is not None:
                 return same
         if self.share:
-            key = (name, args)
+            key = (name, args, tuple(sorted(params.items())))
             found = self._shared.get(key)
             if found is not None:
                 return found
-            i = self._append("op", op, args, line=line)
+            i = self._append("op", op, args, line=line, params=kw)
             self._shared[key] = i
             return i
-        return self._append("op", op, args, line=line)
+        return self._append("op", op, args, line=line, params=kw)
 
     def named_copy(self, node: int, name: str, line: int | None = None) -> int:
         """A ``pos`` node called ``name`` that copies ``node`` (for ``b = a``)."""
@@ -401,14 +457,28 @@ class GraphBuilder:
         i = len(self.nodes)
         self.nodes.append(
             Node(
-                i, kind, op, args, kw.get("name"), kw.get("value"), kw.get("line"), kw.get("symbol")
+                i,
+                kind,
+                op,
+                args,
+                kw.get("name"),
+                kw.get("value"),
+                kw.get("line"),
+                kw.get("symbol"),
+                kw.get("params"),
             )
         )
         return i
 
-    def _fold(self, op: Op, args: tuple[int, ...], line: int | None) -> int:
+    def _fold(
+        self, op: Op, args: tuple[int, ...], line: int | None, params: dict[str, Any] | None
+    ) -> int:
         values = [self.nodes[a].value for a in args]
-        out, problem = apply_checked(op, values)
+        try:
+            out, problem = apply_checked(op, values, params)
+        except (ValueError, IndexError) as exc:  # shapes that do not fit, an index too far
+            sizes = ", ".join(shape_text(np.shape(v)) for v in values)
+            raise InputError(f"{op.spelling or op.name} of {sizes}: {exc}", line=line) from None
         if problem == "undefined":
             shown = [self.nodes[a].label for a in args]
             text = (
@@ -420,13 +490,13 @@ class GraphBuilder:
         if problem == "overflow":
             # NB: left unfolded, so it prints as written (exp(1000), not inf, which would read
             # back as a name) and the forward pass warns about it, naming its node.
-            return self._append("op", op, args, line=line)
-        return self.const(float(out))
+            return self._append("op", op, args, line=line, params=params)
+        return self.const(out)
 
     def is_const(self, i: int, value: float) -> bool:
         """Whether node ``i`` is the plain constant ``value`` (for identity rules)."""
         n = self.nodes[i]
-        return n.kind == "const" and n.symbol is None and float(n.value) == value
+        return n.kind == "const" and n.symbol is None and np.ndim(n.value) == 0 and n.value == value
 
     def op_args(self, i: int, name: str) -> tuple[int, ...]:
         """The arguments of node ``i`` if it is an ``name`` op, else ``()``."""
@@ -446,12 +516,14 @@ class GraphBuilder:
         mapping: list[int] = []
         for n in graph.nodes:
             if n.kind == "input":
-                new = self.input(n.name or n.label, n.value, n.line)
+                new = self.input(n.name or n.label, n.value, n.line, n.params)
             elif n.kind == "const":
-                new = self.const(float(n.value), n.symbol)
+                new = self.const(n.value, n.symbol)
             else:
                 assert n.op is not None
-                new = self.op(n.op.name, *(mapping[a] for a in n.args), line=n.line)
+                new = self.op(
+                    n.op.name, *(mapping[a] for a in n.args), line=n.line, **(n.params or {})
+                )
                 if (
                     n.name is not None
                     and self.nodes[new].name is None
@@ -528,6 +600,7 @@ class GraphBuilder:
                     n.value,
                     n.line,
                     n.symbol,
+                    n.params,
                 )
             )
         seen: set[int] = set()

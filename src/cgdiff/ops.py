@@ -3,7 +3,8 @@
 A record holds the primitive's spelling, arity, numpy forward function, its *local derivative*
 rule, how it prints (infix symbol, precedence, associativity, LaTeX), a one-line summary for
 ``cgdiff ops``, the convention used where it is not differentiable, and the input range where
-tests may sample it.  Adding a primitive means adding one record here and nothing else.
+tests may sample it.  Adding a primitive means adding one record here (or, for an array
+primitive, in :mod:`cgdiff.array_ops`) and nothing else.
 
 Derivative rules are written with the ops themselves, through a *builder* handed in as an
 argument: ``NUMERIC`` computes numbers, while the graph builder of :mod:`cgdiff.graph`
@@ -17,86 +18,24 @@ import difflib
 import math
 import operator
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
+
+from .array_ops import ARRAY_OPS
+from .primitive import Builder, Op, Value
 
 __all__ = [
     "CONSTANTS",
     "FUNCTIONS",
     "NUMERIC",
     "OPS",
+    "SCALAR_OPS",
     "Builder",
     "Op",
     "resolve_function",
     "suggest",
 ]
-
-Value = Any  # a number (numpy scalar or array) or a node handle, depending on the builder
-
-
-class Builder(Protocol):
-    """What a derivative rule may call: constants and the ops of this table."""
-
-    @property
-    def one(self) -> Value: ...
-    @property
-    def zero(self) -> Value: ...
-
-    def const(self, value: float) -> Value: ...
-    def op(self, name: str, *args: Value) -> Value: ...
-    def add(self, x: Value, y: Value) -> Value: ...
-    def sub(self, x: Value, y: Value) -> Value: ...
-    def mul(self, x: Value, y: Value) -> Value: ...
-    def div(self, x: Value, y: Value) -> Value: ...
-    def neg(self, x: Value) -> Value: ...
-    def pow(self, x: Value, y: Value) -> Value: ...
-
-
-# A rule maps (builder, inputs, output, needs) to one local derivative per input: the partial
-# derivative of the node's value with respect to that input.  ``needs[k]`` is False when the
-# k-th input does not depend on anything being differentiated; a rule may then return None
-# for it (pow does, so that ``x^2`` never asks for ``log(x)``).
-Rule = Callable[[Builder, Sequence[Value], Value, Sequence[bool]], Sequence[Value | None]]
-
-
-@dataclass(frozen=True)
-class Op:
-    """One primitive.  ``symbol``/``prec``/``assoc`` are for infix operators only."""
-
-    name: str
-    arity: tuple[int, int]
-    forward: Callable[..., Any]
-    partials: Rule
-    summary: str
-    rule: str
-    latex: str
-    domain: tuple[tuple[float, float], ...]
-    symbol: str | None = None
-    prec: int = 9
-    assoc: str | None = None
-    callable: bool = True
-    aliases: tuple[str, ...] = ()
-    kink: Callable[..., Any] | None = None
-    convention: str = ""
-    args: tuple[str, ...] = field(default=("x",))
-    # For one-input ops, the same rule as ``partials`` in the form (builder, x, out) -> the
-    # one local derivative: the backward loop calls it without building lists.
-    unary: Callable[[Builder, Value, Value], Value] | None = None
-    # For ops whose local derivatives are constants (+1 or -1), those constants: the backward
-    # loop then adds or subtracts the adjoint without calling the rule.
-    linear: tuple[float, ...] | None = None
-    # For x*y: the local derivative with respect to each input is the other input, so the
-    # backward loop multiplies by it without calling the rule.
-    bilinear: bool = False
-    # How a user writes it, for ``cgdiff ops`` (default: the symbol, or the name).
-    spelling: str = ""
-    # Identities of 0 and 1 that a graph builder may apply when it appends this op: given
-    # the builder and the argument nodes, the node to use instead, or None.  Only identities
-    # that keep every value where the original is defined (x*0 -> 0 may turn x = inf into 0,
-    # where x*0 was nan: x is then not defined as a number anyway).
-    identity: Callable[[Any, tuple[int, ...]], int | None] | None = None
 
 
 class _Numeric:
@@ -110,8 +49,8 @@ class _Numeric:
         return np.float64(value)
 
     @staticmethod
-    def op(name: str, *args: Value) -> Value:
-        return _FORWARD[name](*args)
+    def op(name: str, *args: Value, **params: Any) -> Value:
+        return _FORWARD[name](*args, **params)
 
     # Python's operators on numpy values are numpy arithmetic; as C functions they cost
     # no Python frame per call, which matters in the backward loop.
@@ -139,6 +78,10 @@ def _log(x: Any, base: Any = None) -> Any:
     return np.log(x) / np.log(base)
 
 
+def _xlogy(a: Any, x: Any) -> Any:
+    return np.where(np.equal(a, 0.0), 0.0, a * np.log(x))
+
+
 def _is_zero(x: Any, *_: Any) -> Any:
     return np.equal(x, 0.0)
 
@@ -163,9 +106,10 @@ def _sq(b: Builder, x: Value) -> Value:
 
 def _pow_rule(b: Builder, xs: Sequence[Value], out: Value, needs: Sequence[bool]) -> list[Value]:
     x, y = xs
-    # d/dx x^y = y x^(y-1);  d/dy x^y = x^y log(x), asked for only when y varies.
+    # d/dx x^y = y x^(y-1);  d/dy x^y = x^y log(x), asked for only when y varies.  NB: as
+    # JAX does, x^y log(x) is taken as 0 where x^y is 0 (x = 0, y > 0): xlogy, not 0 * -inf.
     dx = b.mul(y, b.pow(x, b.sub(y, b.one))) if needs[0] else None
-    dy = b.mul(out, b.op("log", x)) if needs[1] else None
+    dy = b.op("xlogy", out, x) if needs[1] else None
     return [dx, dy]
 
 
@@ -232,6 +176,11 @@ def _div_identity(g: Any, a: tuple[int, ...]) -> int | None:
 
 def _neg_identity(g: Any, a: tuple[int, ...]) -> int | None:
     return g.op_args(a[0], "neg")[0] if g.op_args(a[0], "neg") else None  # -(-x) = x
+
+
+def _xlogy_identity(g: Any, a: tuple[int, ...]) -> int | None:
+    # In a formula (diff, hessian) xlogy(a, x) is written a log(x), as textbooks write it.
+    return int(g.mul(a[0], g.op("log", a[1])))
 
 
 def _pow_identity(g: Any, a: tuple[int, ...]) -> int | None:
@@ -644,6 +593,19 @@ def _table() -> dict[str, Op]:
             convention="max has a tie here; the derivative is split 1/2 to each argument",
             args=("x", "y"),
         ),
+        # xlogy(a, x) = a log(x), taken as 0 where a = 0 (scipy's and JAX's convention).
+        Op(
+            "xlogy",
+            (2, 2),
+            _xlogy,
+            lambda b, xs, o, n: [b.op("log", xs[1]), b.div(xs[0], xs[1])],
+            "x log(y), taken as 0 where x = 0 (as in scipy and JAX)",
+            "∂/∂x = log(y), ∂/∂y = x/y",
+            "\\operatorname{{xlogy}}\\left({0}, {1}\\right)",
+            ((-3, 3), (0.2, 3)),
+            args=("x", "y"),
+            identity=_xlogy_identity,
+        ),
         Op(
             "hypot",
             (2, 2),
@@ -659,13 +621,22 @@ def _table() -> dict[str, Op]:
     return {op.name: op for op in ops}
 
 
-OPS: dict[str, Op] = _table()
+OPS: dict[str, Op] = {**_table(), **{op.name: op for op in ARRAY_OPS}}
 _FORWARD = {name: op.forward for name, op in OPS.items()}
 
+#: The elementwise primitives: rules that tests may check generically, entry by entry.
+SCALAR_OPS: list[Op] = [op for op in OPS.values() if op.elementwise]
+
+# Spelling of a call -> the ops it may mean, told apart by their number of arguments
+# (max(a, b) is elementwise, max(x) the largest entry).
+_CALLS: dict[str, list[Op]] = {}
+for _op in OPS.values():
+    if _op.callable:
+        for _spelling in (_op.name, *_op.aliases):
+            _CALLS.setdefault(_spelling, []).append(_op)
+
 # Spelling of a call -> op name, for every op that may be called as ``name(...)``.
-FUNCTIONS: dict[str, str] = {
-    spelling: op.name for op in OPS.values() if op.callable for spelling in (op.name, *op.aliases)
-}
+FUNCTIONS: dict[str, str] = {spelling: ops[0].name for spelling, ops in _CALLS.items()}
 
 
 def suggest(name: str, known: Sequence[str], cutoff: float = 0.75) -> str | None:
@@ -681,17 +652,26 @@ def suggest(name: str, known: Sequence[str], cutoff: float = 0.75) -> str | None
     return lowered[close[0]] if close else None
 
 
-def resolve_function(name: str) -> Op | None:
-    """The op a call spelled ``name`` means, or None for a name that is not a function.
+def resolve_function(name: str, n_args: int | None = None) -> Op | None:
+    """The op a call spelled ``name`` with ``n_args`` arguments means, or None for a name
+    that is not a function.
 
-    >>> resolve_function("ln").name
-    'log'
+    >>> resolve_function("ln").name, resolve_function("max", 1).name
+    ('log', 'amax')
     """
-    op_name = FUNCTIONS.get(name)
-    return OPS[op_name] if op_name else None
+    ops = _CALLS.get(name)
+    if not ops:
+        return None
+    if n_args is not None:
+        for op in ops:
+            if op.arity[0] <= n_args <= op.arity[1]:
+                return op
+    return ops[0]
 
 
-def apply_checked(op: Op, args: Sequence[Any]) -> tuple[Any, str | None]:
+def apply_checked(
+    op: Op, args: Sequence[Any], params: dict[str, Any] | None = None
+) -> tuple[Any, str | None]:
     """Apply ``op`` and say what went wrong: None, ``"undefined"`` or ``"overflow"``.
 
     A NaN, or an infinity from a division by zero (``1/0``, ``log(0)``), is undefined; an
@@ -700,8 +680,9 @@ def apply_checked(op: Op, args: Sequence[Any]) -> tuple[Any, str | None]:
     >>> apply_checked(OPS["log"], [np.float64(-1.0)])[1]
     'undefined'
     """
+    kw = params or {}
     with np.errstate(all="ignore"):
-        out = op.forward(*args)
+        out = op.forward(*args, **kw)
     finite = np.isfinite(out)
     if np.all(finite):
         return out, None
@@ -709,7 +690,7 @@ def apply_checked(op: Op, args: Sequence[Any]) -> tuple[Any, str | None]:
         return out, "undefined"
     try:
         with np.errstate(divide="raise", over="ignore", invalid="raise", under="ignore"):
-            op.forward(*args)
+            op.forward(*args, **kw)
     except FloatingPointError:
         return out, "undefined"
     return out, "overflow"

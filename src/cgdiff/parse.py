@@ -19,20 +19,36 @@ import numpy as np
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from .errors import CgdiffError, InputError, InternalError
-from .graph import Graph, GraphBuilder
+from .array_ops import size_of
+from .errors import CgdiffError, Diagnostic, InputError, InternalError
+from .graph import Graph, GraphBuilder, shape_text
 from .ops import CONSTANTS, FUNCTIONS, resolve_function, suggest
 
-__all__ = ["parse", "parse_point", "parse_value", "read_source", "split_top"]
+__all__ = ["parse", "parse_point", "parse_value", "read_array", "read_source", "split_top"]
 
 DEFAULT_OUTPUT = "f"
+
+
+def max_entries() -> int:
+    """The most entries one array may have: 250,000,000 (2 GB of float64), or the
+    environment variable CGDIFF_MAX_ENTRIES."""
+    import os
+
+    try:
+        return int(os.environ.get("CGDIFF_MAX_ENTRIES", "250000000"))
+    except ValueError:
+        return 250_000_000
 
 
 class _Spec:
     """What one parse knows: the builder, the names assigned so far and where."""
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, seed: int = 0, base: Path | None = None) -> None:
         self.b = GraphBuilder()
+        self.seed = seed
+        self.draws = 0  # randn calls so far: each draws from its own stream of the seed
+        self.base = base
+        self.files: dict[int, str] = {}  # const node -> the file it was read from
         self.lines = source.split("\n")
         self.assigned: dict[str, tuple[int, int, int]] = {}  # name -> (node, line, column)
         self.free: dict[str, tuple[int, int, int]] = {}  # name -> (node, line, column)
@@ -179,26 +195,92 @@ class _Build(Transformer):  # type: ignore[type-arg]
 
     def call(self, c: list[Any]) -> int:
         tok, args = c[0], c[1:]
-        op = resolve_function(str(tok))
+        op = resolve_function(str(tok), len(args))
         assert op is not None  # the lexer callback lets only known functions through
         lo, hi = op.arity
         if not lo <= len(args) <= hi:
-            want = str(lo) if lo == hi else f"{lo} or {hi}"
+            want = str(lo) if lo == hi else f"{lo} to {hi}" if hi > lo + 1 else f"{lo} or {hi}"
             raise self.s.fail(
                 f"{tok} takes {want} argument{'s' if hi > 1 else ''}, not {len(args)}", tok
             )
-        return self.s.b.op(op.name, *args, line=tok.line)
+        if op.static is None:
+            return self.s.b.op(op.name, *args, line=tok.line)
+        # Trailing arguments that are constant whole numbers: sum(x, 1), randn(3, 4).
+        first = 0 if op.static == "shape" else 1
+        ints = [self._whole(a, tok, op.static) for a in args[first:]]
+        if op.static == "shape":
+            return self._construct(op.name, tuple(ints), tok)
+        params = {"axis": ints[0]} if ints else {}
+        return self.s.b.op(op.name, *args[:first], line=tok.line, **params)
+
+    def _whole(self, node: int, tok: Token, what: str) -> int:
+        n = self.s.b.nodes[node]
+        v = n.value
+        if n.kind != "const" or np.ndim(v) or not float(v).is_integer():
+            shown = "a whole number" if what == "axis" else "whole numbers"
+            raise self.s.fail(f"{tok}: the {what} must be {shown} written as constants", tok)
+        return int(v)
+
+    def _construct(self, name: str, shape: tuple[int, ...], tok: Token) -> int:
+        if any(d < 0 for d in shape):
+            raise self.s.fail(f"{tok}: a shape cannot be negative", tok)
+        size, limit = size_of(shape), max_entries()
+        if size > limit:
+            gb = size * 8 / 1e9
+            raise self.s.fail(
+                f"{tok}({', '.join(map(str, shape))}) would have {size:,} entries "
+                f"({gb:,.1f} GB); the limit is {limit:,}",
+                tok,
+                hint="set CGDIFF_MAX_ENTRIES to raise it",
+            )
+        params: dict[str, Any] = {"shape": shape}
+        if name == "randn":
+            params["seed"] = (self.s.seed, self.s.draws)
+            self.s.draws += 1
+        return self.s.b.op(name, line=tok.line, **params)
+
+    def index(self, c: list[Any]) -> int:
+        node, toks = c[0], c[1:]
+        return self.s.b.op("index", node, line=toks[0].line, index=tuple(int(t) for t in toks))
+
+    def stack(self, c: list[int]) -> int:
+        nodes = self.s.b.nodes
+        shapes = {np.shape(nodes[a].value) for a in c if nodes[a].kind == "const"}
+        if len(shapes) > 1:
+            shown = " and ".join(sorted(shape_text(sh) for sh in shapes))
+            raise InputError(f"a ragged array literal: its entries have shapes {shown}")
+        return self.s.b.op("stack", *c)
+
+    def file(self, c: list[Token]) -> int:
+        tok = c[0]
+        s = self.s
+        try:
+            value, notes = read_array(str(tok)[1:], s.base)
+        except InputError as exc:
+            raise s.fail(exc.message, tok) from None
+        s.b.diagnostics.extend(notes)
+        i = s.b.const(value)
+        s.files[i] = str(tok)[1:]
+        return i
+
+    def matmul(self, c: list[int]) -> int:
+        return self.s.b.op("matmul", c[0], c[1])
+
+    def pow(self, c: list[int]) -> int:
+        b = self.s.b
+        if b.is_const(c[1], 0.0):  # x^0 is 1, with derivative 0, wherever x is
+            return b.one
+        return b.op("pow", c[0], c[1])
 
     add = _binary("add")
     sub = _binary("sub")
     mul = _binary("mul")
     div = _binary("div")
-    pow = _binary("pow")
 
     def superscript(self, c: list[Any]) -> int:
         """``x²``: a power whose exponent is written in superscript digits."""
         exponent = float(str(c[1]).translate(_SUPERSCRIPTS))
-        return self.s.b.op("pow", c[0], self.s.b.const(exponent))
+        return self.pow([c[0], self.s.b.const(exponent)])
 
     def sqrt(self, c: list[int]) -> int:
         return self.s.b.op("sqrt", c[0])  # √x, pasted
@@ -233,8 +315,10 @@ class _Build(Transformer):  # type: ignore[type-arg]
         b = s.b
         n = b.nodes[node]
         if n.kind == "const":
-            # NB: a name given a constant expression is an input with a default value.
-            node = b.input(name, float(n.value), line=line)
+            # NB: a name given a constant expression is an input with a default value; one
+            # read from a file is data (derivatives are taken for it only when asked).
+            path = s.files.get(node)
+            node = b.input(name, n.value, line=line, params={"file": path} if path else None)
         elif n.kind == "input" or n.name is not None:
             node = b.named_copy(node, name, line)
         else:
@@ -340,8 +424,11 @@ def _describe(tok: Any) -> str:
     return f"'{tok}'"
 
 
-def parse(text: str, output: str | None = None) -> Graph:
-    """Parse an expression or model spec into a :class:`Graph`.
+def parse(
+    text: str, output: str | None = None, *, seed: int = 0, base: str | Path | None = None
+) -> Graph:
+    """Parse an expression or model spec into a :class:`Graph`.  ``seed`` seeds ``randn``;
+    ``base`` is the folder that ``@file`` names are relative to (default: the current one).
 
     >>> g = parse("J = 3*v; ", output=None) if False else parse("a=5; b=3; u=a*b")
     >>> g.output_name, [n.label for n in g.nodes]
@@ -353,7 +440,7 @@ def parse(text: str, output: str | None = None) -> Graph:
     text = unicodedata.normalize("NFC", text)
     if not text.strip():
         raise InputError("the expression is empty")
-    spec = _Spec(text)
+    spec = _Spec(text, seed, Path(base) if base is not None else None)
     parser = _parser()
     with _LOCK:
         _BUILD.spec = spec
@@ -431,12 +518,15 @@ def _syntax_error(exc: UnexpectedInput, text: str, spec: _Spec) -> InputError:
     )
 
 
-def parse_value(text: str) -> float:
-    """A number or constant expression (``pi/4``, ``-2``, ``sqrt(2)``) as a float.
+def parse_value(text: str) -> Any:
+    """A number or constant expression (``pi/4``, ``-2``, ``sqrt(2)``) as a float; an array
+    literal (``[1, 2]``) or ``@file`` as an array.
 
-    >>> parse_value("sqrt(4) + 1")
-    3.0
+    >>> parse_value("sqrt(4) + 1"), parse_value("[1, 2] * 2")
+    (3.0, array([2., 4.]))
     """
+    if text.strip().startswith("@"):
+        return read_array(text.strip()[1:])[0]
     g = parse(text)
     node = g.nodes[g.output]
     if node.kind != "const":
@@ -444,7 +534,57 @@ def parse_value(text: str) -> float:
         raise InputError(
             f"'{text.strip()}' is not a number or constant expression (it uses {names})"
         )
-    return float(node.value)
+    return float(node.value) if np.ndim(node.value) == 0 else node.value
+
+
+def read_array(name: str, base: Path | None = None) -> tuple[Any, list[Diagnostic]]:
+    """Numbers from a file: ``.npy`` (numpy's own), ``.csv`` (commas) or ``.txt``
+    (white space), relative to ``base``; and warnings for entries that are NaN or infinite.
+
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "w.csv")
+    >>> _ = open(path, "w").write("1,2\\n3,4\\n")
+    >>> read_array(path)[0]
+    array([[1., 2.],
+           [3., 4.]])
+    """
+    import warnings
+
+    path = Path(name)
+    if base is not None and not path.is_absolute():
+        path = base / path
+    suffix = path.suffix.lower()
+    if suffix not in (".npy", ".csv", ".txt"):
+        raise InputError(f"cannot read '{_short(name)}': numbers are read from .csv, .txt or .npy")
+    if not path.is_file():
+        raise InputError(f"cannot read '{_short(str(path), 80)}': no such file")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # an empty file: said below, not as a warning
+            if suffix == ".npy":
+                value = np.load(path, allow_pickle=False)
+            else:
+                value = np.loadtxt(path, delimiter="," if suffix == ".csv" else None, ndmin=0)
+        value = np.asarray(value, dtype=float)
+    except (ValueError, TypeError, OSError, EOFError, UnicodeDecodeError) as exc:
+        reason = str(exc).split("\n")[0]
+        raise InputError(
+            f"cannot read '{_short(str(path), 80)}': not a rectangular table of numbers "
+            f"({_short(reason, 120)})"
+        ) from None
+    if value.size == 0:
+        raise InputError(f"cannot read '{_short(str(path), 80)}': it holds no numbers")
+    if value.size > max_entries():
+        raise InputError(f"'{_short(str(path), 80)}' has {value.size:,} entries, over the limit")
+    notes = []
+    bad = int(np.sum(~np.isfinite(value)))
+    if bad:
+        notes.append(
+            Diagnostic(
+                None, f"'{_short(str(path), 80)}' has {bad} entries that are NaN or infinite"
+            )
+        )
+    return value, notes
 
 
 def split_top(text: str) -> list[str]:

@@ -153,7 +153,7 @@ def numbers(r: Gradient | None) -> tuple[Any, Any, Any] | None:
     """
     if r is None:
         return None
-    return r.values, r.adjoints, r.local
+    return r.values, r.adjoints, r.local_ids
 
 
 def scene(graph: Graph, r: Gradient | None = None) -> Scene:

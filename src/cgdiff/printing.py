@@ -101,11 +101,21 @@ def _right_wrap(op: Op, right: _Piece, flat: bool) -> bool:
 def _text_op(n: Node, parts: list[_Piece], flat: bool = False) -> _Piece:
     op = n.op
     assert op is not None
+    params = n.params or {}
+    if "index" in params:  # x[0, 1]
+        (p,) = parts
+        where = ", ".join(str(k) for k in params["index"])
+        return _cat(_ATOM, _wrap(p, p.prec < _ATOM), f"[{where}]")
     if op.symbol is None:
-        items: list[str | _Piece] = [f"{op.name}("]
+        # max(x) is the op amax: an array op is written as the user spells it
+        name = op.aliases[0] if op.aliases and not op.elementwise else op.name
+        opening, closing = (f"{name}(", ")") if op.callable else ("[", "]")  # a literal
+        items: list[str | _Piece] = [opening]
         for k, p in enumerate(parts):
             items += [", ", p] if k else [p]
-        return _cat(_ATOM, *items, ")")
+        if params.get("axis") is not None:
+            items += [f", {params['axis']}"]
+        return _cat(_ATOM, *items, closing)
     if len(parts) == 1:
         (p,) = parts
         if op.name == "pos":
@@ -114,7 +124,7 @@ def _text_op(n: Node, parts: list[_Piece], flat: bool = False) -> _Piece:
     left, right = parts
     if op.assoc == "right":  # pow: its right side may be signed, as in x^-2
         return _cat(op.prec, _wrap(left, left.prec <= op.prec), "^", _wrap(right, right.prec < 3))
-    sep = f" {op.symbol} " if op.prec == 1 else op.symbol
+    sep = f" {op.symbol} " if op.prec == 1 or not op.elementwise else op.symbol
     return _cat(
         op.prec,
         _wrap(left, left.prec < op.prec),

@@ -135,7 +135,7 @@ def grad_data(r: Gradient, nodes: bool = False) -> dict[str, Any]:
         d["numeric"] = r.numeric
         d["difference"] = r.difference
     if nodes:
-        d["nodes"] = node_rows(r.graph, r.values, r.adjoints, r.local)
+        d["nodes"] = node_rows(r.graph, r.values, r.adjoints, r.local_ids)
     if r.diagnostics:
         d["warnings"] = [w.text() for w in r.diagnostics]
     return d
@@ -185,7 +185,8 @@ def delimited(ev: Evaluation, r: Gradient | None, sep: str) -> str:
     """CSV or TSV: a header, then one row per point; numbers written to full precision.
 
     >>> from cgdiff import parse
-    >>> print(delimited(parse("2x").eval(x=[1, 2]), None, ","), end="")
+    >>> from cgdiff.evaluate import Batch
+    >>> print(delimited(parse("2x").eval(Batch(x=[1, 2])), None, ","), end="")
     x,value
     1,2
     2,4
@@ -363,7 +364,7 @@ def render_grad(r: Gradient) -> Any:
                 r.graph,
                 ev,
                 r.adjoints if r.mode != "forward" else None,
-                r.local,
+                r.local_ids,
                 _title(r.graph, ev),
             )
         )
@@ -401,7 +402,7 @@ def render_graph_table(r: Gradient | Evaluation) -> Any:
     from rich.text import Text
 
     if isinstance(r, Gradient):
-        ev, adj, loc = r.evaluation, r.adjoints, r.local
+        ev, adj, loc = r.evaluation, r.adjoints, r.local_ids
     else:
         ev, adj, loc = r, None, None
     parts: list[Any] = [_node_table(ev.graph, ev, adj, loc, _title(ev.graph, ev))]
@@ -559,6 +560,8 @@ def ops_data() -> list[dict[str, Any]]:
     """Every primitive with its spelling, arity, summary and derivative rule."""
     rows = []
     for op in OPS.values():
+        if op.internal:
+            continue
         spelled = op.spelling or (op.symbol if op.symbol and not op.callable else op.name)
         lo, hi = op.arity
         rows.append(
@@ -614,7 +617,7 @@ def explain(r: Gradient) -> str:
     steps = explain_steps(r)
     lines = [f"Forward pass ({_steps(r.steps.forward)}): each node from its inputs"]
     lines += ["  " + t for kind, _, texts in steps if kind == "forward" for t in texts]
-    if r.adjoints is None or r.local is None:
+    if r.adjoints is None or r.local_ids is None:
         lines.append("")
         lines.append(f"Forward mode ran {_steps(r.steps.forward_mode)}: one sweep per input.")
     else:
@@ -644,7 +647,7 @@ def explain_steps(r: Gradient) -> list[tuple[str, int, list[str]]]:
     ('backward', 2, ['∂u/∂b = ∂u/∂u · ∂u/∂b = 1 · 2 = 2', '∂u/∂c = ∂u/∂u · ∂u/∂c = 1 · 3 = 3'])
     """
     g, ev = r.graph, r.evaluation
-    adj, local = r.adjoints, r.local
+    adj, local = r.adjoints, r.local_ids
     out = g.output_name
     steps: list[tuple[str, int, list[str]]] = []
     for i in g.op_ids:
