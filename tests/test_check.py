@@ -407,7 +407,7 @@ def test_first_wrong_adjoint_in_backward_order() -> None:
 def test_carried_errors_rerun_the_core_passes(monkeypatch: pytest.MonkeyPatch) -> None:
     # The issue: check adds no evaluator of its own.  A carried error is found by the core's
     # forward pass and reverse sweep with the student's answers held (fixed=).
-    import cgdiff.check as check
+    import cgdiff.check.feedback as check
 
     held: list[tuple[str, dict[int, float]]] = []
 
