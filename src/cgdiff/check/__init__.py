@@ -6,7 +6,8 @@ One module per concern, each importing only those above it in this list:
   and the :class:`Settings` of one problem;
 - :mod:`~cgdiff.check.answer`: reading one answer through the grammar, and showing it;
 - :mod:`~cgdiff.check.results`: the result records (:class:`CheckResult`, :class:`CheckReport`, …);
-- :mod:`~cgdiff.check.formula`: formula answers, compared with the truth at random points;
+- :mod:`~cgdiff.check.sampling`: the random points, and the regions searched for them;
+- :mod:`~cgdiff.check.formula`: formula answers, compared with the truth at those points;
 - :mod:`~cgdiff.check.feedback`: node-level feedback (the first wrong node, carried errors);
 - :mod:`~cgdiff.check.problem`: judging one problem (:class:`Problem`, :func:`check_expression`);
 - :mod:`~cgdiff.check.key`: loading a TOML answer key (:func:`load_key`, :func:`check_key`);

@@ -142,7 +142,8 @@ def _settings(table: Mapping[str, Any], base: Settings, where: str, w: _Where) -
                 ranges[name] = _span_of(span, f"{pre}sample_range.{name}", w)
             s = replace(s, ranges=ranges)
         else:
-            s = replace(s, sample_range=_span_of(v, pre + "sample_range", w), ranges={})
+            span = _span_of(v, pre + "sample_range", w)
+            s = replace(s, sample_range=span, ranges={}, search=False)
     return s
 
 

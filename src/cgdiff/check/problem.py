@@ -24,8 +24,9 @@ from ..ops import suggest
 from ..parse import parse, split_top
 from .answer import Answer, _excess, pair_text, read_answer
 from .feedback import node_feedback
-from .formula import Sample, Sampler, compare, evaluate_answer, pick
+from .formula import compare, evaluate_answer
 from .results import CheckReport, CheckResult, ProblemResult
+from .sampling import Sample, Sampler, pick
 from .settings import Settings, _g, describe_point
 
 __all__ = ["KINDS", "Problem", "check_expression", "parse_items"]

@@ -25,7 +25,7 @@ SAMPLES = 100  # random points a formula answer must agree at (where the truth i
 SAMPLE_RANGE = (-2.0, 2.0)  # each input drawn uniformly from here (WeBWorK's default limits)
 SEED = 0  # the random points are the same on every run
 DRAW = 200  # points drawn in one vectorised pass
-MAX_DRAWS = 10  # draws before the verdict is "too few points where the truth is defined"
+MAX_DRAWS = 10  # draws in one region before the verdict is "too few points where defined"
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,9 @@ class Settings:
     sample_range: tuple[float, float] = SAMPLE_RANGE
     ranges: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     seed: int = SEED
+    # NB: False when a key gives sample_range for every input: the key's range wins, and no
+    # other region is searched (an input named in ``ranges`` is never searched either).
+    search: bool = True
 
     def tolerance(self, expected: Any) -> Any:
         """How far an answer may be from ``expected``: ``max(atol, floor) + rtol·|expected|``
@@ -51,6 +54,15 @@ class Settings:
 
     def range_of(self, name: str) -> tuple[float, float]:
         return self.ranges.get(name, self.sample_range)
+
+    def searchable(self, name: str) -> bool:
+        """Whether other regions may be searched for ``name`` when too few points of its
+        range are defined: only for an input whose range no key or caller chose.
+
+        >>> Settings().searchable("x"), Settings(ranges={"x": (0.0, 1.0)}).searchable("x")
+        (True, False)
+        """
+        return self.search and name not in self.ranges and self.sample_range == SAMPLE_RANGE
 
     def describe_ranges(self, names: Sequence[str]) -> str:
         """``[-2, 2]``, or ``x in [0.1, 5], y in [-2, 2]`` when the inputs differ."""
