@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -32,6 +33,7 @@ from .settings import Settings, _g, describe_point
 __all__ = ["KINDS", "Problem", "check_expression", "parse_items"]
 
 KINDS = ("value", "grad", "node", "adjoint", "derivative")
+MAX_VERDICTS = 4096  # distinct answers judged once per problem (a bound on the memory)
 
 
 class Problem:
@@ -68,6 +70,7 @@ class Problem:
         self._texts: dict[str, str] = {}
         self._names: list[str] | None = None
         self._known: frozenset[str] = frozenset()
+        self._verdicts: dict[tuple[str, str], CheckResult] = {}
 
     @property
     def names(self) -> list[str]:
@@ -202,6 +205,30 @@ class Problem:
         >>> p.check("derivative.x", "x(2 sin(x) + x cos(x))").passed
         True
         """
+        return replace(self.verdict(item, answer))  # a copy: node feedback edits messages
+
+    def verdict(self, item: str, answer: Any) -> CheckResult:
+        """:meth:`check`'s verdict, shared by every identical answer: not to be changed.
+
+        A class gives the same few answers to an item, and a verdict depends on the item
+        and the answer alone (the random points are the problem's), so each distinct answer
+        text is judged once.
+
+        >>> p = Problem("p", parse("x^2"))
+        >>> p.verdict("derivative.x", "2x") is p.verdict("derivative.x", "2x")
+        True
+        """
+        key = (item, answer) if type(answer) is str else None
+        if key is not None:
+            done = self._verdicts.get(key)
+            if done is not None:
+                return done
+        result = self._judge(item, answer)
+        if key is not None and len(self._verdicts) < MAX_VERDICTS:
+            self._verdicts[key] = result
+        return result
+
+    def _judge(self, item: str, answer: Any) -> CheckResult:
         kind, node = self.target(item)
         ans = read_answer(answer, self.names, self._known)
         given = ans.given()

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-@dataclass
+@dataclass(slots=True)
 class CheckResult:
     """The verdict on one answer: ``expected`` is the truth (a number, or a formula's text)
     and ``given`` the answer as written.
@@ -29,7 +29,7 @@ class CheckResult:
     value: float | None = None  # the answer's number at the point, for node feedback
 
 
-@dataclass
+@dataclass(slots=True)
 class ProblemResult:
     """Every check of one problem, node-level feedback, warnings from the passes, and why
     the problem is undefined at its point if it is (exit code 3).
@@ -49,7 +49,7 @@ class ProblemResult:
         return all(c.passed for c in self.checks)
 
 
-@dataclass
+@dataclass(slots=True)
 class AnswerResult:
     """One student's answer to one item (or one malformed row): where it came from and
     the verdict.
@@ -71,7 +71,7 @@ class AnswerResult:
     extra: bool = False  # not the answer to one of the key's items: an extra wrong item
 
 
-@dataclass
+@dataclass(slots=True)
 class StudentResult:
     """A student's answers: one per item of the key, then each malformed row that is not
     the answer to one of them (each such row is one more wrong item).
@@ -107,7 +107,7 @@ class StudentResult:
         return sum(1 for a in self.items if a.malformed)
 
 
-@dataclass
+@dataclass(slots=True)
 class ItemScore:
     """How many students got one item of the key right.
 
@@ -121,7 +121,7 @@ class ItemScore:
     total: int
 
 
-@dataclass
+@dataclass(slots=True)
 class RowError:
     """A malformed row of the answers CSV.
 
@@ -138,7 +138,7 @@ class RowError:
         return f"line {self.line}{who}: {self.message}"
 
 
-@dataclass
+@dataclass(slots=True)
 class CheckReport:
     """Everything one ``cgdiff check`` found.  ``passed``/``failed`` count problems.
 

@@ -9,16 +9,20 @@ never stops the run.  An answers file that cannot be read at all is an
 from __future__ import annotations
 
 import csv
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from ..errors import InputError
 from ..ops import suggest
 from .feedback import node_feedback
 from .key import Key, check_key, load_key
+from .problem import Problem
 from .results import AnswerResult, CheckReport, CheckResult, ItemScore, RowError, StudentResult
 
 __all__ = ["check_answers"]
+
+MAX_TEXTS = 100_000  # distinct answer texts (and feedback cases) kept to share, at most
 
 _COLUMNS = ("student", "problem", "item", "answer")
 
@@ -45,12 +49,13 @@ def check_answers(key: Key | str | Path, answers: str | Path) -> CheckReport:
         key = load_key(key)
     report = check_key(key)
     key_items = [(p, item) for p in key.problems for item, _ in p.expect]
-    asked = {(p.name, item) for p, item in key_items}
+    # NB: the key's own strings, so that 450,000 rows share a few dozen of them
+    asked = {(p.name, item): (p.name, item) for p, item in key_items}
     # student -> (problem, item) -> their scored answer; and rows that name no key item
     given: dict[str, dict[tuple[str, str], AnswerResult]] = {}
     extra: dict[str, list[AnswerResult]] = {}
-    first_line: dict[tuple[str, str, str], int] = {}
     errors: list[RowError] = []
+    texts: dict[str, str] = {}  # each distinct answer text once
     for row in _read_rows(Path(answers)):
         if isinstance(row, RowError):
             errors.append(row)
@@ -66,8 +71,9 @@ def check_answers(key: Key | str | Path, answers: str | Path) -> CheckReport:
         if not student:
             errors.append(RowError(line, "", "no student name"))
             continue
-        mine = given.setdefault(student, {})
-        own_extra = extra.setdefault(student, [])
+        mine = given.get(student)
+        if mine is None:
+            mine = given[student] = {}
         problem = key.problem(pname)
         why: str | None = None
         if problem is None:
@@ -81,26 +87,30 @@ def check_answers(key: Key | str | Path, answers: str | Path) -> CheckReport:
             except InputError as exc:
                 why = exc.message
             why += f" (the key asks: {listed})"
-        elif (student, pname, item) in first_line:
+        elif (pname, item) in mine:
             why = (
                 f"a second answer to {pname} {item} (the first, on line "
-                f"{first_line[(student, pname, item)]}, is the one scored)"
+                f"{mine[(pname, item)].line}, is the one scored)"
             )
         if why is not None or problem is None:
             message = why or "unknown problem"
             errors.append(RowError(line, student, message))
-            own_extra.append(
+            extra.setdefault(student, []).append(
                 AnswerResult(pname, item, answer, False, message, line, malformed=True, extra=True)
             )
             continue
-        first_line[(student, pname, item)] = line
-        result = problem.check(item, answer)
+        ask = asked[(pname, item)]
+        pname, item = ask
+        shared = texts.get(answer)
+        if shared is None and len(texts) < MAX_TEXTS:
+            texts[answer] = shared = answer
+        result = problem.verdict(item, answer)  # NB: shared with every same answer: read only
         if result.malformed:
             errors.append(RowError(line, student, result.message))
-        mine[(pname, item)] = AnswerResult(
+        mine[ask] = AnswerResult(
             pname,
             item,
-            answer,
+            shared or answer,
             result.passed,
             result.message,
             line,
@@ -109,10 +119,15 @@ def check_answers(key: Key | str | Path, answers: str | Path) -> CheckReport:
             value=result.value,
             malformed=result.malformed,
         )
-    students = [
-        StudentResult(student, _score_items(key, mine) + extra.get(student, []))
-        for student, mine in given.items()
+    feedback: dict[tuple[str, tuple[Any, ...]], list[str] | None] = {}
+    nodal = [
+        p for p in key.problems if any(i.startswith(("node.", "adjoint.")) for i, _ in p.expect)
     ]
+    students = []
+    for student in list(given):  # NB: each student's answers by item are let go once scored
+        mine = given.pop(student)
+        items = _score_items(key, mine, nodal, feedback) + extra.get(student, [])
+        students.append(StudentResult(student, items))
     right: dict[tuple[str, str], int] = {}
     for s in students:
         for a in s.items:
@@ -127,35 +142,54 @@ def check_answers(key: Key | str | Path, answers: str | Path) -> CheckReport:
     return report
 
 
-def _score_items(key: Key, mine: Mapping[tuple[str, str], AnswerResult]) -> list[AnswerResult]:
+def _score_items(
+    key: Key,
+    mine: Mapping[tuple[str, str], AnswerResult],
+    nodal: Sequence[Problem],
+    done: dict[tuple[str, tuple[Any, ...]], list[str] | None],
+) -> list[AnswerResult]:
     """One result per item of the key, in key order (no answer is a wrong answer), with
-    node-level feedback added to the first wrong node and adjoint of each problem."""
+    node-level feedback added to the first wrong node and adjoint of each problem.  ``done``
+    keeps the feedback for each problem (of ``nodal``: those that ask for node values or
+    adjoints) and set of answers already seen: students who give
+    the same answers get the same feedback, worked out once."""
     out: list[AnswerResult] = []
     for p in key.problems:
-        answered: list[tuple[AnswerResult, CheckResult]] = []
+        answered: list[AnswerResult] = []
         for item, _ in p.expect:
             a = mine.get((p.name, item))
             if a is None:
                 a = AnswerResult(p.name, item, None, False, "no answer")
             else:
-                answered.append(
-                    (a, CheckResult(item, a.expected, a.answer, a.passed, a.message, value=a.value))
-                )
+                answered.append(a)
             out.append(a)
-        if node_feedback(p, [c for _, c in answered]):
-            for a, c in answered:
-                a.message = c.message
+        if p not in nodal or not any(a.item.startswith(("node.", "adjoint.")) for a in answered):
+            continue  # no node-level feedback to give
+        seen = (p.name, tuple((a.item, a.answer) for a in answered))
+        if seen in done:
+            messages = done[seen]
+        else:
+            checks = [
+                CheckResult(a.item, a.expected, a.answer, a.passed, a.message, value=a.value)
+                for a in answered
+            ]
+            messages = [c.message for c in checks] if node_feedback(p, checks) else None
+            if len(done) < MAX_TEXTS:
+                done[seen] = messages
+        for a, m in zip(answered, messages or (), strict=False):
+            a.message = m
     return out
 
 
-def _read_rows(path: Path) -> list[tuple[int, str, str, str, str] | RowError]:
-    """The rows of an answers CSV in file order: (line, student, problem, item, answer), or
-    a :class:`RowError` for a row that cannot be read.  A file that cannot be read at all,
-    or whose first line is not a header naming the four columns, is an InputError (exit 2).
+def _read_rows(path: Path) -> Iterator[tuple[int, str, str, str, str] | RowError]:
+    """The rows of an answers CSV in file order, read as they are needed: (line, student,
+    problem, item, answer), or a :class:`RowError` for a row that cannot be read.  A file
+    that cannot be read at all, or whose first line is not a header naming the four
+    columns, is an InputError (exit 2).
     """
-    out: list[tuple[int, str, str, str, str] | RowError] = []
     header: list[str] | None = None
     cols: list[int] = []
+    c0 = c1 = c2 = c3 = width = 0
     limit = csv.field_size_limit()
     # NB: the default field limit (128 KiB) would lose a row whose answer is huge; such an
     # answer should fail its one check ("too long") and still name its student.
@@ -169,7 +203,7 @@ def _read_rows(path: Path) -> list[tuple[int, str, str, str, str] | RowError]:
                 except StopIteration:
                     break
                 except csv.Error as exc:
-                    out.append(RowError(reader.line_num, "", f"unreadable row: {exc}"))
+                    yield RowError(reader.line_num, "", f"unreadable row: {exc}")
                     continue
                 line = reader.line_num
                 if header is None:
@@ -181,6 +215,14 @@ def _read_rows(path: Path) -> list[tuple[int, str, str, str, str] | RowError]:
                             f"(missing: {', '.join(missing)})"
                         )
                     cols = [header.index(c) for c in _COLUMNS]
+                    c0, c1, c2, c3 = cols
+                    width = len(header)
+                    continue
+                if len(row) == width:  # the common case, first
+                    s, p, i, a = row[c0], row[c1], row[c2], row[c3]
+                    s, p, i = s.strip(), p.strip(), i.strip()
+                    if s or p or i or any(c.strip() for c in row):
+                        yield (line, s, p, i, a)
                     continue
                 if not any(c.strip() for c in row):
                     continue
@@ -191,10 +233,10 @@ def _read_rows(path: Path) -> list[tuple[int, str, str, str, str] | RowError]:
                     why = f"{len(row)} fields, but the header has {len(header)}"
                     if len(row) > len(header):
                         why += '; an answer with a comma in it is quoted: "5,9"'
-                    out.append(RowError(line, student, why))
+                    yield RowError(line, student, why)
                     continue
                 s, p, i, a = (row[c] for c in cols)
-                out.append((line, s.strip(), p.strip(), i.strip(), a))
+                yield (line, s.strip(), p.strip(), i.strip(), a)
     except OSError as exc:
         raise InputError(f"cannot read the answers '{path}': {exc.strerror or exc}") from None
     except UnicodeDecodeError:
@@ -206,4 +248,3 @@ def _read_rows(path: Path) -> list[tuple[int, str, str, str, str] | RowError]:
             f"{path}: the answers file is empty; its first line must be the "
             f"header {','.join(_COLUMNS)}"
         )
-    return out
