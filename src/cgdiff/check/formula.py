@@ -183,7 +183,8 @@ def _confirm(
             e, v = pair_text(t, a, exact=False)
             where = describe_point(at)
             if math.isfinite(a):
-                msg = f"differs at {where}: {what} is {e} there, the answer gives {v} ({how})"
+                msg = f"differs at {where}: {what} is {e} there, the answer gives {v}"
+                msg += f" ({how})" if how else ""
             elif math.isnan(a):
                 msg = f"the answer is undefined at {where}, where {what} is {e}"
             else:
@@ -339,6 +340,8 @@ def _how(truth: np.ndarray, got: np.ndarray, what: str, settings: Settings) -> s
         diff = got - truth
         if np.all(truth != 0) and np.all(np.abs(ratio - ratio[0]) <= 1e-6 * np.abs(ratio[0])):
             q = float(ratio[0])
+            if q == 0:
+                return ""  # the answer is 0 there: the values say it all
             return "the opposite sign" if abs(q + 1) <= 1e-6 else f"{_g(q)} times {what}"
         if np.all(np.abs(diff - diff[0]) <= settings.tolerance(truth)):
             d = float(diff[0])
