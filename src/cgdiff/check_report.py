@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from .check import (
@@ -153,15 +153,7 @@ def check_data(report: CheckReport) -> dict[str, Any]:
         "problems": [_problem_data(p) for p in report.problems],
     }
     if report.students is not None:
-        data["students"] = [
-            {
-                "student": s.student,
-                "score": s.score,
-                "max_score": s.max_score,
-                "items": [_answer_row(a) for a in s.items],
-            }
-            for s in report.students
-        ]
+        data["students"] = [_student_data(s) for s in report.students]
         data["item_scores"] = [
             {"problem": i.problem, "item": i.item, "passed": i.passed, "total": i.total}
             for i in report.items or []
@@ -174,10 +166,43 @@ def check_data(report: CheckReport) -> dict[str, Any]:
 
 
 def render_json(report: CheckReport) -> str:
-    """:func:`check_data` as one RFC 8259 document (``allow_nan=False`` proves it)."""
+    """:func:`check_data` as one RFC 8259 document (``allow_nan=False`` proves it).
+
+    >>> from cgdiff.check import check_expression
+    >>> render_json(check_expression("x", {"x": 1}, [("value", "1")]))[:30]
+    '{"source": "x", "passed": 1, "'
+    """
     import json
 
-    return json.dumps(check_data(report), ensure_ascii=False, allow_nan=False)
+    if report.students is None:
+        return json.dumps(check_data(report), ensure_ascii=False, allow_nan=False)
+    # NB: a class's answers are encoded one student at a time, into the place a marker
+    # holds, so the dicts of every answer (450,000 for a large class) never exist at once;
+    # the text is the same as json.dumps(check_data(report)).
+    students, report.students = report.students, []
+    try:
+        data = check_data(report)
+    finally:
+        report.students = students
+    marker = "\x00students\x00"
+    data["students"] = marker
+    head = json.dumps(data, ensure_ascii=False, allow_nan=False)
+    before, _, after = head.partition(json.dumps(marker))
+    encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
+    parts = [before, "["]
+    for k, s in enumerate(students):
+        parts.append(", " + encode(_student_data(s)) if k else encode(_student_data(s)))
+    parts += ["]", after]
+    return "".join(parts)
+
+
+def _student_data(s: StudentResult) -> dict[str, Any]:
+    return {
+        "student": s.student,
+        "score": s.score,
+        "max_score": s.max_score,
+        "items": [_answer_row(a) for a in s.items],
+    }
 
 
 # -- Rich tables ------------------------------------------------------------------------------
@@ -364,36 +389,23 @@ def render_junit(report: CheckReport) -> str:
     import xml.etree.ElementTree as ET
 
     root = ET.Element("testsuites", name="cgdiff check")
-    # (classname, name, passed, one-line message, details) per test case
-    suites: list[tuple[str, list[tuple[str, str, bool, str, str]]]] = []
-    key_cases = [
-        (p.name, c.item, c.passed, c.message, _details(c.expected, c.given, c.message))
-        for p in report.problems
-        for c in p.checks
-    ]
-    suites.append((f"cgdiff check {report.source}", key_cases))
-    for s in report.students or []:
-        cases = []
-        for a in s.items:
-            name = f"line {a.line}" if a.extra else a.item
-            text = _details(a.expected, a.answer, a.message)
-            message = a.message
-            if a.line is not None:
-                text += f"\n(line {a.line} of the answers)"
-                message += f" (line {a.line} of the answers)"
-            problem = a.problem if a.problem and not a.extra else "malformed row"
-            cases.append((f"{s.student}.{problem}", name, a.passed, message, text))
-        suites.append((f"student {s.student}", cases))
-    total = failures = 0
-    for name, cases in suites:
-        failed = sum(1 for c in cases if not c[2])
-        total, failures = total + len(cases), failures + failed
-        suite = ET.SubElement(
-            root,
+    students = report.students or []
+    checks = [c for p in report.problems for c in p.checks]
+    total = len(checks) + sum(len(s.items) for s in students)
+    failures = sum(1 for c in checks if not c.passed)
+    failures += sum(1 for s in students for a in s.items if not a.passed)
+    root.set("tests", str(total))
+    root.set("failures", str(failures))
+    root.set("errors", "0")
+    # NB: one suite at a time, indented as ET.indent(root) would, and joined: the elements of
+    # a whole class's answers never exist at once; the text is the same.
+    parts = []
+    for name, cases in _junit_suites(report):
+        suite = ET.Element(
             "testsuite",
             name=_xml_text(name),
             tests=str(len(cases)),
-            failures=str(failed),
+            failures=str(sum(1 for c in cases if not c[2])),
             errors="0",
             skipped="0",
         )
@@ -407,12 +419,38 @@ def render_junit(report: CheckReport) -> str:
                     case, "failure", message=_xml_text(shown(one_line, 500)), type="WrongAnswer"
                 )
                 failure.text = _xml_text(text)
-    root.set("tests", str(total))
-    root.set("failures", str(failures))
-    root.set("errors", "0")
-    ET.indent(root)
-    body = ET.tostring(root, encoding="unicode")
+        ET.indent(suite, level=1)
+        parts.append(ET.tostring(suite, encoding="unicode"))
+    shell = ET.tostring(root, encoding="unicode")  # <testsuites ... />
+    body = shell[: -len(" />")] + ">" + "".join(f"\n  {p}" for p in parts) + "\n</testsuites>"
     return f'<?xml version="1.0" encoding="UTF-8"?>\n{body}\n'
+
+
+def _junit_suites(
+    report: CheckReport,
+) -> Iterator[tuple[str, list[tuple[str, str, bool, str, str]]]]:
+    """Each JUnit suite's name and its cases: (classname, name, passed, one-line message,
+    details), the key's first, then one per student."""
+    yield (
+        f"cgdiff check {report.source}",
+        [
+            (p.name, c.item, c.passed, c.message, _details(c.expected, c.given, c.message))
+            for p in report.problems
+            for c in p.checks
+        ],
+    )
+    for s in report.students or []:
+        cases = []
+        for a in s.items:
+            name = f"line {a.line}" if a.extra else a.item
+            text = _details(a.expected, a.answer, a.message)
+            message = a.message
+            if a.line is not None:
+                text += f"\n(line {a.line} of the answers)"
+                message += f" (line {a.line} of the answers)"
+            problem = a.problem if a.problem and not a.extra else "malformed row"
+            cases.append((f"{s.student}.{problem}", name, a.passed, message, text))
+        yield f"student {s.student}", cases
 
 
 # -- Gradescope -------------------------------------------------------------------------------

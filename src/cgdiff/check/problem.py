@@ -1,0 +1,416 @@
+"""Judging one problem: which item an answer is for, the truth there, and the verdict.
+
+:class:`Problem` is one problem of a key (or of ``cgdiff check EXPR``): its graph, maybe a
+point, its settings and the answers the key lists.  :meth:`Problem.check` judges one answer
+for one *item* (``value``, ``grad.x``, ``node.c``, ``adjoint.c``, ``derivative.x``): a number
+within ``rtol``/``atol`` at the problem's point, or a formula compared with the truth as a
+function at random points (:mod:`cgdiff.check.formula`).  The truth always comes from the
+core passes (:func:`cgdiff.parse`, :mod:`cgdiff.evaluate`, :mod:`cgdiff.ad`); answers go
+through the same grammar as every expression, never ``eval``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from ..errors import CgdiffError, InputError, UndefinedError
+from ..evaluate import bind_point
+from ..graph import Graph
+from ..ops import suggest
+from ..parse import parse, split_top
+from .answer import Answer, _excess, pair_text, read_answer
+from .feedback import node_feedback
+from .formula import compare, evaluate_answer
+from .results import CheckReport, CheckResult, ProblemResult
+from .sampling import Sample, Sampler, pick
+from .settings import Settings, _g, describe_point
+
+__all__ = ["KINDS", "Problem", "check_expression", "parse_items"]
+
+KINDS = ("value", "grad", "node", "adjoint", "derivative")
+MAX_VERDICTS = 4096  # distinct answers judged once per problem (a bound on the memory)
+
+
+class Problem:
+    """One problem of a key: a graph, maybe a point, settings, and the answers to check.
+
+    >>> p = Problem("1a", parse("x*y + z"), {"x": 1, "y": 2, "z": 3})
+    >>> p.check("grad.x", 2).passed, p.check("value", "x*y").passed
+    (True, False)
+    """
+
+    def __init__(
+        self,
+        name: str,
+        graph: Graph,
+        at: Mapping[str, float] | None = None,
+        settings: Settings | None = None,
+        expect: Sequence[tuple[str, Any]] = (),
+        path: str = "",
+    ) -> None:
+        self.name = name
+        self.graph = graph
+        self.at = dict(at) if at is not None else None
+        self.settings = settings or Settings()
+        self.expect = list(expect)
+        self.path = path  # "problem[2]" in the key, for messages
+        point = {**graph.defaults(), **(self.at or {})}
+        self.point: dict[str, float] | None = (
+            point if all(n in point for n in graph.input_names) else None
+        )
+        self._truth: tuple[list[Any], list[Any]] | None = None
+        self._truth_error: CgdiffError | None = None
+        self._notes: list[str] = []
+        self._sampler = Sampler(graph, self.settings)
+        self._texts: dict[str, str] = {}
+        self._names: list[str] | None = None
+        self._known: frozenset[str] = frozenset()
+        self._verdicts: dict[tuple[str, str], CheckResult] = {}
+
+    @property
+    def names(self) -> list[str]:
+        """The names a formula answer may use: the inputs, the names the spec assigns, and
+        the output (not the generated names ``t1, t2, ...`` of unnamed nodes).
+
+        >>> Problem("p", parse("u = x*y; J = sin(u) + 1")).names
+        ['x', 'y', 'u', 'J']
+        """
+        if self._names is None:
+            g = self.graph
+            assigned = set(g.assigned)  # the parser's own list, so comments hold none
+            self._names = [
+                n.label
+                for n in g.nodes
+                if n.name is not None
+                and (n.kind == "input" or n.name in assigned or n.id == g.output)
+            ]
+            self._known = frozenset(self._names)
+        return self._names
+
+    # -- items -----------------------------------------------------------------------------
+    def target(self, item: str) -> tuple[str, int]:
+        """The kind of an item and the node it is about; InputError for an unknown item.
+
+        >>> Problem("p", parse("a = 2; c = a*x")).target("adjoint.c")
+        ('adjoint', 2)
+        """
+        g = self.graph
+        kind, dot, name = item.partition(".")
+        if kind == "value" and not dot:
+            return "value", g.output
+        if kind not in KINDS[1:] or not dot or not name:
+            close = suggest(kind, list(KINDS), cutoff=0.6)
+            hint = f"did you mean '{close}'?" if close and close != kind else None
+            raise InputError(
+                f"unknown item '{item}': items are value, grad.NAME, node.NAME, "
+                "adjoint.NAME and derivative.NAME",
+                hint=hint,
+            )
+        if kind in ("grad", "derivative"):
+            if not _is_input(g, name):
+                raise InputError(_not_a(name, g.input_names, "an input", item))
+            return kind, g.by_name[name]
+        if name not in g.by_name:
+            raise InputError(_not_a(name, list(g.by_name), "a named node", item))
+        return kind, g.by_name[name]
+
+    def describe(self, item: str) -> str:
+        """How messages name what an item is about: ``the value``, ``∂J/∂c``.
+
+        >>> Problem("p", parse("x^2")).describe("derivative.x")
+        '∂f/∂x'
+        """
+        kind, node = self.target(item)
+        out = self.graph.output_name
+        label = self.graph.nodes[node].label
+        if kind == "value":
+            return f"the value of {out}"
+        if kind == "node":
+            return f"the value of {label}"
+        return f"∂{out}/∂{label}"
+
+    # -- the truth -------------------------------------------------------------------------
+    def _at_point(self) -> tuple[list[Any], list[Any]]:
+        """Every node's value and adjoint at the problem's point (one reverse-mode pass).
+        Raises the pass's error (an :class:`UndefinedError` where the problem is undefined
+        there) every time it is asked."""
+        if self._truth is None and self._truth_error is None:
+            try:
+                r = self.graph.grad(self.point or {})
+                adj = r.adjoints or [None] * len(self.graph.nodes)
+                self._truth = (r.values, adj)
+                self._notes = [d.text() for d in r.diagnostics]
+            except CgdiffError as exc:
+                self._truth_error = exc
+        if self._truth is None:
+            raise self._truth_error or InputError("no point")
+        return self._truth
+
+    @property
+    def undefined(self) -> str | None:
+        """Why the problem is undefined at its point, once a check has needed the point."""
+        e = self._truth_error
+        return e.message if isinstance(e, UndefinedError) else None
+
+    def _sample(self, k: int) -> Sample:
+        """The ``k``-th draw of random points, with the truth at each (made once, then kept)."""
+        return self._sampler.sample(k)
+
+    @property
+    def _samples(self) -> list[Sample]:
+        return self._sampler.samples
+
+    def _truth_text(self, item: str) -> str:
+        """The true answer as a formula, when it is small enough to show; else its name."""
+        if item not in self._texts:
+            kind, node = self.target(item)
+            text: str | None = None
+            from ..printing import to_text
+
+            if kind in ("value", "node"):
+                text = _small_text(self.graph, node, to_text)
+            elif self.graph.nodes[node].kind == "input":
+                # NB: imported here: simplifying is needed only for a formula shown, so a key
+                # of numbers at points (--format json) never loads it.
+                from ..symbolic import derivative
+
+                try:
+                    d = derivative(self.graph, self.graph.nodes[node].label)
+                    text = _small_text(d, d.output, to_text)
+                except CgdiffError:
+                    text = None
+            self._texts[item] = text or self.describe(item)
+        return self._texts[item]
+
+    def _expected(self, item: str, kind: str, node: int) -> Any:
+        """The truth to show beside an answer that could not be read."""
+        if kind != "derivative" and self.point is not None:
+            try:
+                values, adjoints = self._at_point()
+                return float(pick(kind, node, values, adjoints))
+            except CgdiffError:
+                return None
+        return self._truth_text(item)
+
+    # -- judging one answer ----------------------------------------------------------------
+    def check(self, item: str, answer: Any) -> CheckResult:
+        """Judge ``answer`` (a number, or text: a number or formula) for ``item``.
+
+        >>> p = Problem("product rule", parse("x^2 sin(x)"))
+        >>> p.check("derivative.x", "x(2 sin(x) + x cos(x))").passed
+        True
+        """
+        return replace(self.verdict(item, answer))  # a copy: node feedback edits messages
+
+    def verdict(self, item: str, answer: Any) -> CheckResult:
+        """:meth:`check`'s verdict, shared by every identical answer: not to be changed.
+
+        A class gives the same few answers to an item, and a verdict depends on the item
+        and the answer alone (the random points are the problem's), so each distinct answer
+        text is judged once.
+
+        >>> p = Problem("p", parse("x^2"))
+        >>> p.verdict("derivative.x", "2x") is p.verdict("derivative.x", "2x")
+        True
+        """
+        key = (item, answer) if type(answer) is str else None
+        if key is not None:
+            done = self._verdicts.get(key)
+            if done is not None:
+                return done
+        result = self._judge(item, answer)
+        if key is not None and len(self._verdicts) < MAX_VERDICTS:
+            self._verdicts[key] = result
+        return result
+
+    def _judge(self, item: str, answer: Any) -> CheckResult:
+        kind, node = self.target(item)
+        ans = read_answer(answer, self.names, self._known)
+        given = ans.given()
+        if ans.error is not None:
+            return CheckResult(
+                item,
+                self._expected(item, kind, node),
+                given,
+                False,
+                ans.error,
+                malformed=ans.malformed,
+            )
+        functional = kind == "derivative" or (
+            self.at is None if ans.graph is not None else self.point is None
+        )
+        if functional:
+            return self._check_function(item, kind, node, ans, given)
+        return self._check_at_point(item, kind, node, ans, given)
+
+    def _check_at_point(
+        self, item: str, kind: str, node: int, ans: Answer, given: Any
+    ) -> CheckResult:
+        try:
+            values, adjoints = self._at_point()
+        except CgdiffError as exc:  # NB: run() reports an UndefinedError for the exit code
+            return CheckResult(item, None, given, False, f"cannot check: {exc.message}")
+        truth = float(pick(kind, node, values, adjoints))
+        point = self.point or {}
+        if ans.graph is not None:
+            where = describe_point(point)
+            got = evaluate_answer(ans.graph, self.graph, values)
+            value = float(np.asarray(got).flat[0])
+            if not math.isfinite(value):
+                # NB: an overflowing constant (10^10^10) is no longer folded to a number, so
+                # it arrives here as a formula; it overflows, it is not undefined.
+                what = "is undefined" if math.isnan(value) else f"overflows to {_g(value)}"
+                return CheckResult(
+                    item, truth, given, False, f"the answer {ans.text} {what} at {where}"
+                )
+            shown = f"{ans.text} = {_g(value)} at {where}"
+        else:
+            assert ans.number is not None
+            value = ans.number
+            # a constant expression (sqrt(2)/2, or 3..0, which is 3 times .0) shows its value
+            shown = "" if ans.plain else f"{ans.text} = {_g(value)}"
+        if not math.isfinite(truth):
+            return CheckResult(
+                item,
+                truth,
+                given,
+                False,
+                f"{self.describe(item)} is {_g(truth)} at {describe_point(point)}: "
+                "no finite answer matches",
+            )
+        tol = self.settings.tolerance(truth)
+        off = abs(value - truth)
+        if off <= tol:
+            msg = f"{shown}; within tolerance" if shown else ""
+            return CheckResult(item, truth, given, True, msg, value=value)
+        e, g = pair_text(truth, value, exact=ans.graph is None and ans.plain)
+        msg = f"expected {e}, given {g}"
+        if shown:
+            msg += f" ({shown})"
+        msg += f": {_excess(off, tol)}"
+        return CheckResult(item, truth, given, False, msg, value=value)
+
+    def _check_function(
+        self, item: str, kind: str, node: int, ans: Answer, given: Any
+    ) -> CheckResult:
+        """Compare ``ans`` with the truth as functions, at random points where the problem's
+        expression and the truth are both defined (:func:`cgdiff.check.formula.compare`)."""
+        g = self.graph
+        names = g.input_names
+        if not names:  # nothing to vary: the function is its value
+            return self._check_at_point(item, kind, node, ans, given)
+        what = self.describe(item)
+        out = g.output_name
+        label = g.nodes[node].label
+        if kind == "value" or (kind == "node" and node == g.output):
+            defined = f"{out} is"
+        elif kind == "node":
+            defined = f"{out} and {label} are"
+        else:
+            defined = f"{out} and {what} are"
+        note = ""
+        if ans.graph is None and self.at is None and kind != "derivative":
+            note = (
+                f" (the problem has no point, so answers are compared as "
+                f"functions of {', '.join(names)})"
+            )
+        c = compare(self._sampler, kind, node, ans, what, defined, note)
+        return CheckResult(
+            item,
+            self._truth_text(item),
+            given,
+            c.passed,
+            c.message,
+            counterexample=c.counterexample,
+        )
+
+    # -- a whole problem -------------------------------------------------------------------
+    def run(self) -> ProblemResult:
+        """Check every answer the key lists for this problem.
+
+        >>> Problem("1a", parse("x*y"), {"x": 2, "y": 3}, expect=[("value", 6)]).run().passed
+        True
+        """
+        checks = [self.check(item, answer) for item, answer in self.expect]
+        feedback = node_feedback(self, checks)
+        return ProblemResult(self.name, checks, feedback, list(self._notes), self.undefined)
+
+
+def _is_input(graph: Graph, name: str) -> bool:
+    """Whether ``name`` is an input of ``graph`` (a dict lookup: keys may have many inputs)."""
+    i = graph.by_name.get(name)
+    return i is not None and graph.nodes[i].kind == "input"
+
+
+def _not_a(name: str, known: Sequence[str], what: str, item: str | None = None) -> str:
+    close = suggest(name, list(known), cutoff=0.6)
+    listing = ", ".join(known) or "none"
+    hint = f"did you mean '{close}'?" if close else f"they are: {listing}"
+    inside = f" in '{item}'" if item is not None and item != name else ""
+    return f"'{name}'{inside} is not {what} of this problem; {hint}"
+
+
+def _small_text(graph: Graph, node: int, to_text: Any, limit: int = 300) -> str | None:
+    """``to_text`` of a node, unless written out it would be longer than ``limit`` nodes
+    (shared nodes are written once per use, so the text can grow exponentially)."""
+    size = [0] * len(graph.nodes)
+    for n in graph.nodes:  # NB: args precede their node, so one loop sizes every subtree
+        size[n.id] = 1 + sum(size[a] for a in n.args)
+        if size[n.id] > limit:
+            size[n.id] = limit + 1
+    if size[node] > limit:
+        return None
+    text: str = to_text(graph, node)
+    return text
+
+
+def check_expression(
+    text: str,
+    at: Mapping[str, float] | None,
+    items: Sequence[tuple[str, Any]],
+    *,
+    output: str | None = None,
+    settings: Settings | None = None,
+    name: str | None = None,
+) -> CheckReport:
+    """Check answers for one expression, as ``cgdiff check EXPR --at ... --expect ...`` does.
+
+    >>> r = check_expression("x^2 sin(x)", None, [("derivative.x", "2x sin(x) + x cos(x)")])
+    >>> r.ok, r.problems[0].checks[0].message.startswith("differs at x=")
+    (False, True)
+    """
+    graph = parse(text, output=output)
+    if not items:
+        raise InputError("nothing to check: give --expect ITEMS, e.g. --expect value=5,grad.x=2")
+    if at is not None:
+        bind_point(graph, at)  # the core's errors: an unknown name, an input with no value
+    if name is None:
+        name = " ".join(text.split())
+        name = name if len(name) <= 60 else name[:59] + "…"
+    problem = Problem(name, graph, at, settings, items)
+    for item, _ in items:
+        problem.target(item)
+    return CheckReport(name, [problem.run()])
+
+
+def parse_items(text: str) -> list[tuple[str, str]]:
+    """``value=5,grad.x=2`` into (item, answer) pairs; commas inside parentheses stay.
+
+    >>> parse_items("value=5, derivative.x=log(x, 2)")
+    [('value', '5'), ('derivative.x', 'log(x, 2)')]
+    """
+    out = []
+    for part in split_top(text):
+        item, eq, answer = part.partition("=")
+        if not eq or not item.strip():
+            raise InputError(
+                f"'{part.strip()}' in --expect is not ITEM=ANSWER "
+                "(e.g. value=5, grad.x=2, derivative.x=2x)"
+            )
+        out.append((item.strip(), answer.strip()))
+    return out

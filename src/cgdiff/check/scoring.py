@@ -1,0 +1,250 @@
+"""Scoring a class: every student's answers (a CSV of ``student,problem,item,answer``)
+against a key, per student and per item.
+
+A malformed row is reported by its line and counted as a wrong item for its student; it
+never stops the run.  An answers file that cannot be read at all is an
+:class:`~cgdiff.errors.InputError` (exit 2).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError
+from ..ops import suggest
+from .feedback import node_feedback
+from .key import Key, check_key, load_key
+from .problem import Problem
+from .results import AnswerResult, CheckReport, CheckResult, ItemScore, RowError, StudentResult
+
+__all__ = ["check_answers"]
+
+MAX_TEXTS = 100_000  # distinct answer texts (and feedback cases) kept to share, at most
+
+_COLUMNS = ("student", "problem", "item", "answer")
+
+
+def check_answers(key: Key | str | Path, answers: str | Path) -> CheckReport:
+    """Check a class's answers (CSV: ``student,problem,item,answer``) against a key.
+
+    Every student is scored on every item the key lists (one point each; no answer is a
+    wrong answer).  A malformed row (unknown problem or item, empty or unreadable answer,
+    a repeated answer, a row with fewer or more fields than the header) is reported by line
+    and counted as one wrong answer for that student: the answer to its item when it is the
+    first row for one of the key's items, else an extra wrong item that adds one to
+    ``max_score``.  It never stops the run.
+
+    >>> import tempfile, os
+    >>> d = tempfile.mkdtemp(); k = os.path.join(d, "k.toml"); a = os.path.join(d, "a.csv")
+    >>> _ = open(k, "w").write('[[problem]]\\nname = "1"\\nexpr = "x*y"\\nat = {x = 2, y = 3}'
+    ...                        '\\nexpect.value = 6\\n')
+    >>> _ = open(a, "w").write("student,problem,item,answer\\nann,1,value,6\\nbob,1,value,5\\n")
+    >>> [(s.student, s.score, s.max_score) for s in check_answers(k, a).students]
+    [('ann', 1, 1), ('bob', 0, 1)]
+    """
+    if not isinstance(key, Key):
+        key = load_key(key)
+    report = check_key(key)
+    key_items = [(p, item) for p in key.problems for item, _ in p.expect]
+    # NB: the key's own strings, so that 450,000 rows share a few dozen of them
+    asked = {(p.name, item): (p.name, item) for p, item in key_items}
+    # student -> (problem, item) -> their scored answer; and rows that name no key item
+    given: dict[str, dict[tuple[str, str], AnswerResult]] = {}
+    extra: dict[str, list[AnswerResult]] = {}
+    errors: list[RowError] = []
+    texts: dict[str, str] = {}  # each distinct answer text once
+    for row in _read_rows(Path(answers)):
+        if isinstance(row, RowError):
+            errors.append(row)
+            if row.student:
+                given.setdefault(row.student, {})
+                extra.setdefault(row.student, []).append(
+                    AnswerResult(
+                        "", "", None, False, row.message, row.line, malformed=True, extra=True
+                    )
+                )
+            continue
+        line, student, pname, item, answer = row
+        if not student:
+            errors.append(RowError(line, "", "no student name"))
+            continue
+        mine = given.get(student)
+        if mine is None:
+            mine = given[student] = {}
+        problem = key.problem(pname)
+        why: str | None = None
+        if problem is None:
+            close = suggest(pname, [p.name for p in key.problems], cutoff=0.6)
+            why = f"unknown problem '{pname}'" + (f"; did you mean '{close}'?" if close else "")
+        elif (pname, item) not in asked:
+            listed = ", ".join(i for p, i in key_items if p is problem)
+            try:
+                problem.target(item)
+                why = f"item '{item}' is not asked in problem '{pname}'"
+            except InputError as exc:
+                why = exc.message
+            why += f" (the key asks: {listed})"
+        elif (pname, item) in mine:
+            why = (
+                f"a second answer to {pname} {item} (the first, on line "
+                f"{mine[(pname, item)].line}, is the one scored)"
+            )
+        if why is not None or problem is None:
+            message = why or "unknown problem"
+            errors.append(RowError(line, student, message))
+            extra.setdefault(student, []).append(
+                AnswerResult(pname, item, answer, False, message, line, malformed=True, extra=True)
+            )
+            continue
+        ask = asked[(pname, item)]
+        pname, item = ask
+        shared = texts.get(answer)
+        if shared is None and len(texts) < MAX_TEXTS:
+            texts[answer] = shared = answer
+        result = problem.verdict(item, answer)  # NB: shared with every same answer: read only
+        if result.malformed:
+            errors.append(RowError(line, student, result.message))
+        mine[ask] = AnswerResult(
+            pname,
+            item,
+            shared or answer,
+            result.passed,
+            result.message,
+            line,
+            result.expected,
+            result.counterexample,
+            value=result.value,
+            malformed=result.malformed,
+        )
+    feedback: dict[tuple[str, tuple[Any, ...]], list[str] | None] = {}
+    nodal = [
+        p for p in key.problems if any(i.startswith(("node.", "adjoint.")) for i, _ in p.expect)
+    ]
+    students = []
+    for student in list(given):  # NB: each student's answers by item are let go once scored
+        mine = given.pop(student)
+        items = _score_items(key, mine, nodal, feedback) + extra.get(student, [])
+        students.append(StudentResult(student, items))
+    right: dict[tuple[str, str], int] = {}
+    for s in students:
+        for a in s.items:
+            if a.passed and not a.extra:
+                right[(a.problem, a.item)] = right.get((a.problem, a.item), 0) + 1
+    scores = [
+        ItemScore(p.name, item, right.get((p.name, item), 0), len(students))
+        for p, item in key_items
+    ]
+    errors.sort(key=lambda e: e.line)
+    report.students, report.items, report.malformed = students, scores, errors
+    return report
+
+
+def _score_items(
+    key: Key,
+    mine: Mapping[tuple[str, str], AnswerResult],
+    nodal: Sequence[Problem],
+    done: dict[tuple[str, tuple[Any, ...]], list[str] | None],
+) -> list[AnswerResult]:
+    """One result per item of the key, in key order (no answer is a wrong answer), with
+    node-level feedback added to the first wrong node and adjoint of each problem.  ``done``
+    keeps the feedback for each problem (of ``nodal``: those that ask for node values or
+    adjoints) and set of answers already seen: students who give
+    the same answers get the same feedback, worked out once."""
+    out: list[AnswerResult] = []
+    for p in key.problems:
+        answered: list[AnswerResult] = []
+        for item, _ in p.expect:
+            a = mine.get((p.name, item))
+            if a is None:
+                a = AnswerResult(p.name, item, None, False, "no answer")
+            else:
+                answered.append(a)
+            out.append(a)
+        if p not in nodal or not any(a.item.startswith(("node.", "adjoint.")) for a in answered):
+            continue  # no node-level feedback to give
+        seen = (p.name, tuple((a.item, a.answer) for a in answered))
+        if seen in done:
+            messages = done[seen]
+        else:
+            checks = [
+                CheckResult(a.item, a.expected, a.answer, a.passed, a.message, value=a.value)
+                for a in answered
+            ]
+            messages = [c.message for c in checks] if node_feedback(p, checks) else None
+            if len(done) < MAX_TEXTS:
+                done[seen] = messages
+        for a, m in zip(answered, messages or (), strict=False):
+            a.message = m
+    return out
+
+
+def _read_rows(path: Path) -> Iterator[tuple[int, str, str, str, str] | RowError]:
+    """The rows of an answers CSV in file order, read as they are needed: (line, student,
+    problem, item, answer), or a :class:`RowError` for a row that cannot be read.  A file
+    that cannot be read at all, or whose first line is not a header naming the four
+    columns, is an InputError (exit 2).
+    """
+    header: list[str] | None = None
+    cols: list[int] = []
+    c0 = c1 = c2 = c3 = width = 0
+    limit = csv.field_size_limit()
+    # NB: the default field limit (128 KiB) would lose a row whose answer is huge; such an
+    # answer should fail its one check ("too long") and still name its student.
+    csv.field_size_limit(1 << 27)
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            reader = csv.reader(fh)
+            while True:
+                try:
+                    row = next(reader)
+                except StopIteration:
+                    break
+                except csv.Error as exc:
+                    yield RowError(reader.line_num, "", f"unreadable row: {exc}")
+                    continue
+                line = reader.line_num
+                if header is None:
+                    header = [h.strip().lower() for h in row]
+                    missing = [c for c in _COLUMNS if c not in header]
+                    if missing:
+                        raise InputError(
+                            f"{path}: line {line} must be the header {','.join(_COLUMNS)} "
+                            f"(missing: {', '.join(missing)})"
+                        )
+                    cols = [header.index(c) for c in _COLUMNS]
+                    c0, c1, c2, c3 = cols
+                    width = len(header)
+                    continue
+                if len(row) == width:  # the common case, first
+                    s, p, i, a = row[c0], row[c1], row[c2], row[c3]
+                    s, p, i = s.strip(), p.strip(), i.strip()
+                    if s or p or i or any(c.strip() for c in row):
+                        yield (line, s, p, i, a)
+                    continue
+                if not any(c.strip() for c in row):
+                    continue
+                # NB: a row longer than the header is as broken as a short one: "ann,1a,
+                # value,5,9" is a decimal comma, and taking its "5" would mark a wrong number.
+                if len(row) <= max(cols) or len(row) > len(header):
+                    student = row[cols[0]].strip() if cols[0] < len(row) else ""
+                    why = f"{len(row)} fields, but the header has {len(header)}"
+                    if len(row) > len(header):
+                        why += '; an answer with a comma in it is quoted: "5,9"'
+                    yield RowError(line, student, why)
+                    continue
+                s, p, i, a = (row[c] for c in cols)
+                yield (line, s.strip(), p.strip(), i.strip(), a)
+    except OSError as exc:
+        raise InputError(f"cannot read the answers '{path}': {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not UTF-8 text") from None
+    finally:
+        csv.field_size_limit(limit)
+    if header is None:
+        raise InputError(
+            f"{path}: the answers file is empty; its first line must be the "
+            f"header {','.join(_COLUMNS)}"
+        )
