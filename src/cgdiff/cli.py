@@ -33,7 +33,7 @@ app = typer.Typer(
     help="Differentiate expressions and small model specs through their computation graph.",
 )
 
-_state: dict[str, Any] = {"color": True, "out_file": None, "pending": []}
+_state: dict[str, Any] = {"color": True, "out_file": None, "pending": [], "seed": 0}
 
 # An expression may start with '-' ("-x^2", "-1"): an unknown option is then read as the
 # EXPR argument.  That is why no option has a one-letter form that an expression could
@@ -195,6 +195,10 @@ def _main(
     ] = False,
     no_color: Annotated[bool, typer.Option("--no-color", help="Never use colour.")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
+    seed: Annotated[
+        int,
+        typer.Option("--seed", metavar="N", help="Seed of randn(...) (default 0: runs repeat)."),
+    ] = 0,
 ) -> None:
     """Differentiate expressions and small model specs through their computation graph."""
     # NB: main() takes --no-color and --debug off the command line wherever they stand, so
@@ -224,7 +228,9 @@ def _graph(expr: str, output: str | None) -> Any:
     from .parse import parse
 
     text = _source(expr)
-    return parse(text, output=output)
+    # A spec file's @data names are relative to the spec's folder; elsewhere, to this one.
+    base = Path(expr[1:]).parent if expr.startswith("@") else None
+    return parse(text, output=output, seed=_state["seed"], base=base)
 
 
 def _wrt(wrt: str | None) -> list[str] | None:
@@ -610,6 +616,18 @@ def main(argv: list[str] | None = None) -> int:
     flags = {a for a in args[:end] if a in ("--no-color", "--debug")}
     args = [a for k, a in enumerate(args) if k >= end or a not in flags]
     debug = "--debug" in flags
+    # --seed N too (randn's seed), so that it goes with every command that evaluates.
+    _state["seed"] = 0
+    for k, a in enumerate(args[:end]):
+        if a == "--seed" or a.startswith("--seed="):
+            text = a.partition("=")[2] if "=" in a else (args[k + 1] if k + 1 < end else "")
+            if not text.isdigit():
+                sys.stderr.write(f"error: --seed takes a whole number, not {text[:40]!r}\n")
+                return _exit(2, argv)
+            _state["seed"] = int(text)
+            del args[k : k + (1 if "=" in a else 2)]
+            end -= 1 if "=" in a else 2
+            break
     # -o FILE is --output-file FILE: a lone "-o" followed by a file name, so that "-omega"
     # and "-o" followed by an option stay expressions.
     args = [
