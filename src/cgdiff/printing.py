@@ -285,8 +285,16 @@ def node_formula(graph: Graph, i: int, args: list[str] | None = None) -> str:
         return n.label
     assert n.op is not None
     names = args if args is not None else [graph.nodes[a].label for a in n.args]
-    if n.op.symbol is None:
-        return f"{n.op.name}({', '.join(names)})"
+    op, params = n.op, n.params or {}
+    if "index" in params:
+        return f"{names[0]}[{', '.join(str(k) for k in params['index'])}]"
+    if op.symbol is None:
+        name = op.aliases[0] if op.aliases and not op.elementwise else op.name
+        if params.get("axis") is not None:
+            names = [*names, str(params["axis"])]
+        if not op.callable:  # an array literal
+            return f"[{', '.join(names)}]"
+        return f"{name}({', '.join(names)})"
     if len(names) == 1:
         return names[0] if n.op.name == "pos" else f"-{names[0]}"
     return f"{names[0]} {n.op.symbol} {names[1]}"

@@ -16,7 +16,7 @@ import numpy as np
 
 from .ad import Gradient, Steps
 from .evaluate import Evaluation
-from .graph import Graph, format_number, short_number
+from .graph import Graph, format_number, shape_text, short_number
 from .ops import OPS
 from .printing import node_formula
 
@@ -46,19 +46,26 @@ MAX_ROWS = 200  # per-node tables longer than this are cut, with a note
 
 
 def fmt_number(v: Any, digits: int = 6) -> str:
-    """A value for a table: ``6g`` for numbers, a short summary for several points.
+    """A value for a table: ``6g`` for numbers; a vector or several points as its entries;
+    a matrix, or a long vector, as its shape, its norm and its first entries.
 
     >>> fmt_number(np.float64(1/3)), fmt_number(np.array([1.0, 2.0]))
     ('0.333333', '[1, 2]')
+    >>> fmt_number(np.full((64, 128), 0.5))
+    '64×128 ‖32‖ [0.5, 0.5, 0.5, …]'
     """
     if v is None:
         return ""
     a = np.asarray(v)
     if a.ndim == 0:
         return short_number(float(a), digits)
-    items = [fmt_number(x, digits) for x in a.ravel()[:4]]
-    more = ", …" if a.size > 4 else ""
-    return f"[{', '.join(items)}{more}]"
+    if a.ndim == 1 and a.size <= 6:
+        return f"[{', '.join(fmt_number(x, digits) for x in a)}]"
+    with np.errstate(all="ignore"):
+        norm = short_number(float(np.sqrt(np.sum(np.square(a)))), 3)
+    items = [fmt_number(x, digits) for x in a.ravel()[:3]]
+    more = ", …" if a.size > 3 else ""
+    return f"{shape_text(a.shape)} ‖{norm}‖ [{', '.join(items)}{more}]"
 
 
 def _ref(graph: Graph, i: int) -> str:
@@ -252,7 +259,10 @@ def steps_text(s: Steps) -> list[str]:
 def _at(ev: Evaluation) -> str:
     if ev.batch is not None:
         return f"at {ev.batch} points"
-    parts = [f"{k}={fmt_number(v)}" for k, v in ev.point.items()]
+    parts = [
+        f"{k}={fmt_number(v)}" if np.size(v) <= 6 else f"{k}: {shape_text(np.shape(v))}"
+        for k, v in ev.point.items()
+    ]
     return "at " + ", ".join(parts) if parts else ""
 
 
@@ -633,6 +643,51 @@ def explain(r: Gradient) -> str:
     return "\n".join(lines)
 
 
+def _is_array(values: Sequence[Any], n: Any) -> bool:
+    return bool(np.ndim(values[n.id]) or any(np.ndim(values[a]) for a in n.args))
+
+
+def _matrix_steps(r: Gradient, n: Any) -> list[str]:
+    """The chain rule of an array node in matrix terms, with the shapes of each product:
+    ``∂L/∂W1 = Xᵀ·∂L/∂t1   (784×64 · 64×128 → 784×128)``."""
+    import re
+
+    g, values = r.graph, r.values
+    out = g.output_name
+    op = n.op
+    assert op is not None
+    gname = f"∂{out}/∂{n.label}"
+    shapes = {"g": np.shape(values[n.id])}
+    labels = {"g": gname}
+    for key, a in zip("xy", n.args):
+        shapes[key], labels[key] = np.shape(values[a]), g.nodes[a].label
+    lines = []
+    for k, a in enumerate(n.args):
+        if g.nodes[a].kind == "const":
+            continue
+        name, target = g.nodes[a].label, shape_text(np.shape(values[a]))
+        if op.elementwise:
+            local = f"∂{n.label}/∂{name}"
+            text = f"∂{out}/∂{name} = {gname} ⊙ {local}"
+            summed = np.shape(values[a]) != shapes["g"]
+            note = f"{shape_text(shapes['g'])}, entry by entry" + (
+                f", summed to {target}" if summed else ""
+            )
+        else:
+            template = op.explain[k] if k < len(op.explain) else "{g}"
+            index = ", ".join(str(v) for v in (n.params or {}).get("index", ()))
+            text = f"∂{out}/∂{name} = " + template.format(
+                **labels, shape=target, index=index
+            )
+            parts = [
+                shape_text(shapes[m.group(1)][::-1] if m.group(2) else shapes[m.group(1)])
+                for m in re.finditer(r"\{([gxy])\}(ᵀ?)", template)
+            ]
+            note = f"{' · '.join(parts)} → {target}"
+        lines.append(f"{text}   ({note})")
+    return lines
+
+
 def explain_steps(r: Gradient) -> list[tuple[str, int, list[str]]]:
     """The lines of :func:`explain`'s two passes, one step per node: ``("forward", id,
     [line])`` for each op in evaluation order, then ``("backward", id, lines)`` for the
@@ -652,6 +707,12 @@ def explain_steps(r: Gradient) -> list[tuple[str, int, list[str]]]:
     steps: list[tuple[str, int, list[str]]] = []
     for i in g.op_ids:
         n = g.nodes[i]
+        if _is_array(ev.values, n):  # shapes, not numbers: (64×784 @ 784×128 → 64×128)
+            sym = f" {n.op.symbol} " if n.op is not None and n.op.symbol else ", "
+            ins = sym.join(shape_text(np.shape(ev.values[a])) for a in n.args)
+            shape = shape_text(np.shape(ev.values[i]))
+            steps.append(("forward", i, [f"{n.label} = {_formula(g, i)}   ({ins} → {shape})"]))
+            continue
         vals = [fmt_number(ev.values[a]) for a in n.args]
         with_values = node_formula(g, i, vals).replace(" * ", " · ")
         steps.append(
@@ -668,6 +729,11 @@ def explain_steps(r: Gradient) -> list[tuple[str, int, list[str]]]:
     for i in reversed(g.op_ids):
         n = g.nodes[i]
         ps = local[i]
+        if adj[i] is not None and _is_array(ev.values, n):
+            lines = _matrix_steps(r, n)
+            if lines:
+                steps.append(("backward", i, lines))
+            continue
         if ps is None or adj[i] is None:
             continue
         lines = []

@@ -86,9 +86,24 @@ def _everywhere(output: str) -> Iterator[None]:
         ) from None
 
 
+def numbers_only(graph: Graph, what: str, values: Sequence[Any] = ()) -> None:
+    """Refuse a spec with vectors or matrices: formulas are written for numbers."""
+    arrays = [n for n in graph.nodes if n.op is not None and not n.op.elementwise]
+    arrays += [n for n in graph.nodes if n.kind != "op" and np.ndim(n.value) > 0]
+    arrays += [graph.nodes[i] for i, v in enumerate(values) if np.ndim(v) > 0]
+    if arrays:
+        n = arrays[0]
+        where = f" ({n.label}{f', line {n.line}' if n.line else ''})"
+        raise InputError(
+            f"cgdiff {what} works on specs of numbers; this one has vectors or matrices{where}",
+            hint="cgdiff grad gives the gradient of an array spec at a point",
+        )
+
+
 def _raw(graph: Graph, wrt: Sequence[str], order: int, keep: set[str]) -> tuple[list[Graph], int]:
     """The ``order``-th derivative with respect to each of ``wrt``, not yet simplified, and
     the steps of the symbolic reverse sweeps that built them."""
+    numbers_only(graph, "diff")
     firsts, steps = gradient_graphs(graph, wrt)
     inputs = input_order(graph)
     out = []
@@ -324,10 +339,12 @@ def hessian(
     from .parse import as_point
 
     graph = _graph(expr, output)
+    numbers_only(graph, "hessian")
     pt = as_point({**(point or {}), **values})
     first = grad(graph, pt, wrt=list(wrt) if wrt is not None else None)
     if first.evaluation.batch is not None:
         raise InputError("hessian works at one point; give one number per input")
+    numbers_only(graph, "hessian", first.values)
     names = list(first.wrt)
     n, p = graph.n_ops, len(names)
     with _everywhere(graph.output_name):
