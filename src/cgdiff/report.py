@@ -676,9 +676,7 @@ def _matrix_steps(r: Gradient, n: Any) -> list[str]:
         else:
             template = op.explain[k] if k < len(op.explain) else "{g}"
             index = ", ".join(str(v) for v in (n.params or {}).get("index", ()))
-            text = f"∂{out}/∂{name} = " + template.format(
-                **labels, shape=target, index=index
-            )
+            text = f"∂{out}/∂{name} = " + template.format(**labels, shape=target, index=index)
             parts = [
                 shape_text(shapes[m.group(1)][::-1] if m.group(2) else shapes[m.group(1)])
                 for m in re.finditer(r"\{([gxy])\}(ᵀ?)", template)

@@ -15,10 +15,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..errors import CgdiffError, InputError
 from ..graph import Graph
 from ..ops import CONSTANTS, suggest
-from ..parse import parse, parse_value, read_source
+from ..parse import parse, parse_value, read_array, read_source
 from .problem import Problem, _is_input, _not_a
 from .results import CheckReport
 from .settings import DRAW, MAX_DRAWS, Settings, _g
@@ -230,9 +232,11 @@ def _problem(
         raise w.error(f"{where}.output", "must be a node name (a string)")
     try:
         source = read_source(expr, folder)
+        # a spec file's @data names are relative to the spec's own folder
+        spec_dir = (folder / expr[1:]).parent if expr.startswith("@") else folder
         graph = graphs.get((source, output))
         if graph is None:
-            graph = graphs[(source, output)] = parse(source, output=output)
+            graph = graphs[(source, output)] = parse(source, output=output, base=spec_dir)
     except CgdiffError as exc:
         raise w.error(f"{where}.expr", exc.render()) from None
     at: dict[str, float] | None = None
@@ -259,7 +263,7 @@ def _problem(
         kind = _EXPECT_KEYS[key]
         if kind == "value":
             paths.append(f"{where}.expect.value")
-            items.append(("value", _answer_value(answers, paths[-1], w)))
+            items.append(("value", _answer_value(answers, paths[-1], w, folder)))
             continue
         if not isinstance(answers, dict):
             raise w.error(
@@ -268,7 +272,7 @@ def _problem(
             )
         for n, a in answers.items():
             paths.append(f"{where}.expect.{key}.{n}")
-            items.append((f"{kind}.{n}", _answer_value(a, paths[-1], w)))
+            items.append((f"{kind}.{n}", _answer_value(a, paths[-1], w, folder)))
     if not items:  # only empty tables, e.g. expect.grad = {}
         empty = " and ".join(f"expect.{key}" for key in expect)
         raise w.error(
@@ -286,7 +290,19 @@ def _problem(
     return problem
 
 
-def _answer_value(v: Any, where: str, w: _Where) -> Any:
+def _answer_value(v: Any, where: str, w: _Where, folder: Path | None = None) -> Any:
+    # An array answer (SPEC section 9): a TOML array of numbers, or "@file.npy" (or .csv,
+    # .txt) relative to the key; compared entry by entry.
+    if isinstance(v, list):
+        try:
+            return np.asarray(v, dtype=float)
+        except (TypeError, ValueError):
+            raise w.error(where, "an array answer must be a rectangular array of numbers") from None
+    if isinstance(v, str) and v.strip().startswith("@"):
+        try:
+            return read_array(v.strip()[1:], folder)[0]
+        except CgdiffError as exc:
+            raise w.error(where, exc.message) from None
     if isinstance(v, bool) or not isinstance(v, (int, float, str)):
         raise w.error(where, f"an answer is a number or a formula string, not {_toml_type(v)}")
     return v

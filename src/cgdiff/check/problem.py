@@ -20,7 +20,7 @@ import numpy as np
 
 from ..errors import CgdiffError, InputError, UndefinedError
 from ..evaluate import bind_point
-from ..graph import Graph
+from ..graph import Graph, format_number, shape_text
 from ..ops import suggest
 from ..parse import parse, split_top
 from .answer import Answer, _excess, pair_text, read_answer
@@ -101,6 +101,7 @@ class Problem:
         """
         g = self.graph
         kind, dot, name = item.partition(".")
+        name, _ = split_entry(name)
         if kind == "value" and not dot:
             return "value", g.output
         if kind not in KINDS[1:] or not dot or not name:
@@ -230,6 +231,8 @@ class Problem:
 
     def _judge(self, item: str, answer: Any) -> CheckResult:
         kind, node = self.target(item)
+        if isinstance(answer, np.ndarray):
+            return self._check_array(item, kind, node, answer)
         ans = read_answer(answer, self.names, self._known)
         given = ans.given()
         if ans.error is not None:
@@ -255,7 +258,10 @@ class Problem:
             values, adjoints = self._at_point()
         except CgdiffError as exc:  # NB: run() reports an UndefinedError for the exit code
             return CheckResult(item, None, given, False, f"cannot check: {exc.message}")
-        truth = float(pick(kind, node, values, adjoints))
+        try:
+            truth = _entry(item, pick(kind, node, values, adjoints))
+        except InputError as exc:  # a number given for an array: a wrong answer
+            return CheckResult(item, None, given, False, exc.message)
         point = self.point or {}
         if ans.graph is not None:
             where = describe_point(point)
@@ -294,6 +300,39 @@ class Problem:
             msg += f" ({shown})"
         msg += f": {_excess(off, tol)}"
         return CheckResult(item, truth, given, False, msg, value=value)
+
+    def _check_array(self, item: str, kind: str, node: int, given: Any) -> CheckResult:
+        """An array answer against the array truth, entry by entry with the tolerances; a
+        failure names the first wrong entry, its index, and how many entries are wrong."""
+        try:
+            values, adjoints = self._at_point()
+        except CgdiffError as exc:
+            return CheckResult(item, None, given.tolist(), False, f"cannot check: {exc.message}")
+        truth = np.asarray(_entry(item, pick(kind, node, values, adjoints), scalar=False))
+        shown = given.tolist()
+        if truth.shape != given.shape:
+            return CheckResult(
+                item,
+                truth.tolist(),
+                shown,
+                False,
+                f"expected an array of shape {shape_text(truth.shape)}, given "
+                f"{shape_text(given.shape)}",
+            )
+        s = self.settings
+        with np.errstate(all="ignore"):
+            ok = np.abs(given - truth) <= s.atol + s.rtol * np.abs(truth)
+        if np.all(ok):
+            return CheckResult(item, truth.tolist(), shown, True, "")
+        wrong = int(np.sum(~ok))
+        first = np.unravel_index(int(np.argmax(~ok)), truth.shape)
+        at = ", ".join(map(str, first))
+        msg = (
+            f"entry [{at}]: expected {format_number(float(truth[first]))}, "
+            f"given {format_number(float(given[first]))}; "
+            f"{wrong} of {truth.size} entries are wrong"
+        )
+        return CheckResult(item, truth.tolist(), shown, False, msg)
 
     def _check_function(
         self, item: str, kind: str, node: int, ans: Answer, given: Any
@@ -339,6 +378,41 @@ class Problem:
         checks = [self.check(item, answer) for item, answer in self.expect]
         feedback = node_feedback(self, checks)
         return ProblemResult(self.name, checks, feedback, list(self._notes), self.undefined)
+
+
+def split_entry(name: str) -> tuple[str, tuple[int, ...] | None]:
+    """``W[0, 1]`` -> ``("W", (0, 1))``: an item may be about one entry of an array.
+
+    >>> split_entry("W[0, -1]"), split_entry("x")
+    (('W', (0, -1)), ('x', None))
+    """
+    if not name.endswith("]") or "[" not in name:
+        return name, None
+    base, _, rest = name.partition("[")
+    try:
+        return base.strip(), tuple(int(k) for k in rest[:-1].split(","))
+    except ValueError:
+        raise InputError(f"'{name}': an entry is named by whole numbers, as in W[0, 1]") from None
+
+
+def _entry(item: str, truth: Any, scalar: bool = True) -> Any:
+    """The truth of an item: one entry of an array when the item names one."""
+    _, entry = split_entry(item.partition(".")[2])
+    if entry is not None:
+        try:
+            truth = np.asarray(truth)[entry]
+        except IndexError:
+            raise InputError(
+                f"'{item}': no such entry in an array of shape {shape_text(np.shape(truth))}"
+            ) from None
+    if scalar:
+        if np.ndim(truth):
+            raise InputError(
+                f"'{item}' is an array of shape {shape_text(np.shape(truth))}: answer one "
+                "entry (grad.W[0, 1]) or give the array"
+            )
+        return float(truth)
+    return truth
 
 
 def _is_input(graph: Graph, name: str) -> bool:

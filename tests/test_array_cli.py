@@ -1,0 +1,96 @@
+"""Arrays through the commands (issue 7): answer keys with arrays, --seed, specs that
+diff and hessian refuse, tables and --explain in matrix terms."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from conftest import EXAMPLES
+
+KEY = """
+[[problem]]
+name = "vec"
+expr = "v = [1, 2, 3]; f = sum(v^2)"
+expect.grad = { v = [2, 4, 6] }
+
+[[problem]]
+name = "entries"
+expr = "W = [[1, 2], [3, 4]]; x = [1, -1]; L = sum(W @ x)"
+expect.grad = { "W[0, 1]" = -1, x = [4, 7] }
+"""
+
+
+def test_array_answers_are_compared_entry_by_entry(cli, tmp_path: Path) -> None:
+    key = tmp_path / "key.toml"
+    key.write_text(KEY)
+    r = cli("check", str(key), "--format", "json")
+    assert r.code == 1
+    data = json.loads(r.out)
+    checks = {c["item"]: c for p in data["problems"] for c in p["checks"]}
+    assert checks["grad.v"]["passed"] and checks["grad.W[0, 1]"]["passed"]
+    # ∂L/∂x = Wᵀ·1 = [4, 6]: the second entry is wrong, and the message says which
+    assert not checks["grad.x"]["passed"]
+    assert checks["grad.x"]["expected"] == [4.0, 6.0]
+    assert "entry [1]: expected 6, given 7; 1 of 2 entries are wrong" in checks["grad.x"]["message"]
+
+
+def test_array_answer_from_a_file(cli, tmp_path: Path) -> None:
+    np.save(tmp_path / "g.npy", np.array([2.0, 4.0, 6.0]))
+    key = tmp_path / "key.toml"
+    key.write_text(
+        '[[problem]]\nname = "f"\nexpr = "v = [1, 2, 3]; f = sum(v^2)"\n'
+        'expect.grad = { v = "@g.npy" }\n'
+    )
+    assert cli("check", str(key)).code == 0
+    np.save(tmp_path / "g.npy", np.array([2.0, 4.0]))
+    r = cli("check", str(key))
+    assert r.code == 1 and "expected an array of shape 3, given 2" in r.out
+
+
+def test_a_class_answers_one_entry(cli, tmp_path: Path) -> None:
+    key = tmp_path / "key.toml"
+    key.write_text(KEY)
+    answers = tmp_path / "a.csv"
+    answers.write_text(
+        'student,problem,item,answer\nann,entries,"grad.W[0, 1]",-1\nbob,entries,"grad.W[0, 1]",1\n'
+    )
+    data = json.loads(cli("check", str(key), "--answers", str(answers), "--format", "json").out)
+    marks = {
+        s["student"]: [i["passed"] for i in s["items"] if i["item"] == "grad.W[0, 1]"]
+        for s in data["students"]
+    }
+    assert marks == {"ann": [True], "bob": [False]}
+
+
+def test_seed_changes_randn_and_runs_repeat(cli) -> None:
+    text = "W = randn(3, 2); f = sum(W)"
+    a = cli("eval", text, "--format", "json")
+    b = cli("eval", text, "--format", "json")
+    c = cli("eval", text, "--seed", "7", "--format", "json")
+    assert a.code == b.code == c.code == 0
+    assert a.out == b.out != c.out
+    expected = np.random.default_rng([7, 0]).standard_normal((3, 2)).sum()
+    assert abs(json.loads(c.out)["value"] - expected) < 1e-12
+    bad = cli("eval", text, "--seed", "x")
+    assert bad.code == 2 and bad.err.startswith("error: --seed")
+
+
+def test_diff_and_hessian_refuse_array_specs(cli) -> None:
+    r = cli("diff", "f = sum(v^2)")
+    assert r.code == 2 and "specs of numbers" in r.err and "cgdiff grad" in r.err
+    r = cli("hessian", "W = [[1, 2], [3, 4]]; f = sum(W)", "--at", "")
+    assert r.code == 2 and "specs of numbers" in r.err
+
+
+def test_mlp_tables_and_explain_speak_in_shapes(cli) -> None:
+    spec = "@" + str(EXAMPLES / "mlp.cg")
+    r = cli("grad", spec, "--explain")
+    assert r.code == 0, r.err
+    assert "t1 = X @ W1   (64×784 @ 784×128 → 64×128)" in r.out
+    assert "∂L/∂W1 = Xᵀ·∂L/∂t1   (784×64 · 64×128 → 784×128)" in r.out
+    assert "n + p = 11 + 101770" in r.out
+    table = cli("grad", spec)
+    assert "784×128 ‖" in table.out
