@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from cgdiff import CgdiffError, parse
+from cgdiff.api import Graph
 from cgdiff.evaluate import Batch
 from cgdiff.graph import GraphBuilder
 from cgdiff.ops import SCALAR_OPS, Op
@@ -21,7 +22,7 @@ def op_graph(op: Op, arity: int):
     """A graph of the single node op(x0, ..., x{arity-1})."""
     b = GraphBuilder()
     xs = [b.input(f"x{k}") for k in range(arity)]
-    return b.finish(b.op(op.name, *xs), output_name="f")
+    return Graph.of(b.finish(b.op(op.name, *xs), output_name="f"))
 
 
 def central(graph, point: dict[str, float], name: str, h: float = 1e-6) -> float:

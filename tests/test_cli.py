@@ -218,12 +218,12 @@ def test_user_text_is_not_rich_markup(cli) -> None:
 
 
 def test_internal_errors_exit_70(cli, monkeypatch: pytest.MonkeyPatch) -> None:
-    import cgdiff.graph
+    import cgdiff.evaluate
 
     def broken(*args, **kwargs):
         raise ZeroDivisionError("boom")
 
-    monkeypatch.setattr(cgdiff.graph.Graph, "eval", broken)
+    monkeypatch.setattr(cgdiff.evaluate, "evaluate", broken)
     r = cli("eval", "x", "--at", "x=1")
     assert r.code == 70
     assert r.err.startswith("error: internal error") and "report" in r.err

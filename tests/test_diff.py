@@ -440,7 +440,7 @@ def test_deep_chain_has_no_recursion() -> None:
     t = x
     for k in range(100_000):
         t = b.op("sin", t) if k % 2 else b.add(b.mul(t, b.const(0.5)), x)
-    g = b.finish(t, output_name="f")
+    g = Graph.of(b.finish(t, output_name="f"))
     from cgdiff.printing import to_lines
     from cgdiff.simplify import simplify
 

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .api import Graph, parse
 from .errors import CgdiffError, InputError, InternalError, UndefinedError
 from .evaluate import Batch
-from .graph import Graph, Node
-from .parse import parse, parse_point
+from .graph import Node
+from .parse import parse_point
 
 if TYPE_CHECKING:
     from .symbolic import diff, hessian

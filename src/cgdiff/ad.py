@@ -702,7 +702,8 @@ def gradient_graphs(
 
     >>> from cgdiff import parse
     >>> graphs, steps = gradient_graphs(parse("x*y + z"))
-    >>> {w: g.to_text() for w, g in graphs.items()}, steps
+    >>> from cgdiff.printing import to_text
+    >>> {w: to_text(g) for w, g in graphs.items()}, steps
     ({'x': 'y', 'y': 'x', 'z': '1'}, 2)
     """
     ids = _wrt_ids(graph, wrt)
@@ -733,7 +734,7 @@ def derivative_graph(graph: Graph, wrt: str, *, simplify: bool = True) -> Graph:
 
     >>> from cgdiff import parse
     >>> d = derivative_graph(parse("x^2*sin(x)"), "x")
-    >>> float(d.eval(x=1.0).value) == float(2*np.sin(1.0) + np.cos(1.0))
+    >>> float(evaluate(d, {"x": 1.0}).value) == float(2*np.sin(1.0) + np.cos(1.0))
     True
     """
     graphs, _ = gradient_graphs(graph, [wrt], simplify=simplify)

@@ -339,7 +339,9 @@ def eval_(
     from . import report
 
     graph = _graph(expr, output)
-    ev = graph.eval(points_of(graph, at, points))
+    from .evaluate import evaluate
+
+    ev = evaluate(graph, points_of(graph, at, points))
     _warn(ev.diagnostics)
     if fmt is EvalFormat.json:
         _out(report.dumps(report.eval_data(ev)))
@@ -369,7 +371,10 @@ def grad(
     if explain and fmt is not EvalFormat.table:
         raise InputError("--explain prints a narrative; it cannot be combined with --format")
     graph = _graph(expr, output)
-    r = graph.grad(
+    from .ad import grad as gradient
+
+    r = gradient(
+        graph,
         points_of(graph, at, points),
         wrt=_wrt(wrt),
         mode=mode.value,
@@ -408,7 +413,9 @@ def graph(
     free = [n for n in g.input_names if n not in point and n not in defaults]
     # With no --at, a graph of free inputs is shown as structure; with --at, every input
     # needs its value (a missing one is an error, as for eval and grad).
-    r = None if free and not at else g.grad(point, wrt=_wrt(wrt), record=True)
+    from .ad import grad as gradient
+
+    r = None if free and not at else gradient(g, point, wrt=_wrt(wrt), record=True)
     if r is not None:
         _warn(r.diagnostics)
     values = r.values if r else None

@@ -12,17 +12,13 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from .errors import Diagnostic, InputError, UndefinedError
 from .ops import OPS, Op, apply_checked
-
-if TYPE_CHECKING:
-    from .ad import Gradient
-    from .evaluate import Evaluation
 
 __all__ = ["Graph", "GraphBuilder", "Node", "format_number"]
 
@@ -260,76 +256,10 @@ class Graph:
         pruned.assigned = self.assigned
         return pruned
 
-    # -- passes (the work lives in evaluate and ad) ------------------------------------
-    def evaluate(self, point: Mapping[str, Any] | None = None, /, **values: Any) -> Evaluation:
-        """Forward pass at a point given as a mapping or keywords.
-
-        >>> from cgdiff import parse
-        >>> float(parse("x*y + z").eval(x=1, y=2, z=3).value)
-        5.0
-        """
-        from .evaluate import evaluate
-
-        return evaluate(self, _merge(point, values))
-
-    eval = evaluate  # the short name, as the command: ``g.eval(x=1)``
-
-    def grad(
-        self,
-        point: Mapping[str, Any] | None = None,
-        /,
-        *,
-        wrt: Iterable[str] | str | None = None,
-        mode: str = "reverse",
-        record: bool = False,
-        **values: Any,
-    ) -> Gradient:
-        """Value and gradient (reverse mode by default; ``forward`` or ``numeric`` too).
-        ``record=True`` keeps each node's local derivatives in ``.local``.
-
-        >>> from cgdiff import parse
-        >>> r = parse("x*y + z").grad(x=1, y=2, z=3)
-        >>> float(r.gradient["x"]), r.steps.backward
-        (2.0, 5)
-        """
-        from .ad import grad
-
-        return grad(self, _merge(point, values), wrt=wrt, mode=mode, record=record)
-
-    def derivative(self, wrt: str) -> Graph:
-        """The graph of ∂output/∂wrt, built with the ops table's rules.
-
-        >>> from cgdiff import parse
-        >>> float(parse("x^3").derivative("x").derivative("x").eval(x=2).value)
-        12.0
-        """
-        from .ad import derivative_graph
-
-        return derivative_graph(self, wrt)
-
-    def to_text(self) -> str:
-        """The output as one expression in cgdiff's language.
-
-        >>> from cgdiff import parse
-        >>> parse("a = 2; b = -a^2 + 1").to_text()
-        '-a^2 + 1'
-        """
-        from .printing import to_text
-
-        return to_text(self)
-
     def __repr__(self) -> str:
         names = self.input_names
         shown = ", ".join(names[:8]) + (f", … ({len(names)} inputs)" if len(names) > 8 else "")
         return f"Graph({self.n_ops} ops, inputs=[{shown}], output={self.output_name!r})"
-
-
-def _merge(point: Mapping[str, Any] | None, values: Mapping[str, Any]) -> Mapping[str, Any]:
-    """A point given as a mapping and keywords; a Batch stays a Batch."""
-    if point is None:
-        return dict(values)
-    merged = {**point, **values}
-    return point.__class__(merged) if values else point  # type: ignore[call-arg]
 
 
 def _plain(value: Any) -> Any:

@@ -52,7 +52,7 @@ def fmt_number(v: Any, digits: int = 6) -> str:
     >>> fmt_number(np.float64(1/3)), fmt_number(np.array([1.0, 2.0]))
     ('0.333333', '[1, 2]')
     >>> fmt_number(np.full((64, 128), 0.5))
-    '64×128 ‖32‖ [0.5, 0.5, 0.5, …]'
+    '64×128 ‖45.3‖ [0.5, 0.5, 0.5, …]'
     """
     if v is None:
         return ""

@@ -584,7 +584,8 @@ def simplify(
     order in which inputs are written in a product or sum (default: :func:`input_order`).
 
     >>> from cgdiff import parse
-    >>> simplify(parse("x*x*x + 2x - x + 3x*1")).to_text()
+    >>> from cgdiff.printing import to_text
+    >>> to_text(simplify(parse("x*x*x + 2x - x + 3x*1")))
     'x^3 + 4*x'
     """
     s = _Simplifier(input_order(graph) if order is None else order)

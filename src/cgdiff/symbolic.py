@@ -24,7 +24,7 @@ import numpy as np
 from .ad import _wrt_ids, derivative_name, gradient_graphs
 from .errors import Diagnostic, InputError, UndefinedError
 from .graph import Graph
-from .printing import Line, to_lines
+from .printing import Line, to_lines, to_text
 from .simplify import input_order, simplify, simplify_many
 
 __all__ = [
@@ -127,13 +127,17 @@ def derivative(expr: str | Graph, wrt: str, order: int = 1, *, keep_nodes: bool 
     graph = _graph(expr)
     order = _order(order)
     keep = assigned_names(graph.source) if keep_nodes else set()
+    from .api import Graph as WithPasses
+
     with _everywhere(graph.output_name):
         (raw,), _ = _raw(graph, [wrt], order, keep)
-        return simplify(
-            raw,
-            keep=keep,
-            output_name=derivative_name(graph.output_name, wrt, order),
-            order=input_order(graph),
+        return WithPasses.of(
+            simplify(
+                raw,
+                keep=keep,
+                output_name=derivative_name(graph.output_name, wrt, order),
+                order=input_order(graph),
+            )
         )
 
 
@@ -366,7 +370,7 @@ def hessian(
             # NB: f is defined here but its derivative is not (sqrt at 0): not an error.
             steps.second_forward += g.n_ops
             rows[w] = {v: np.float64(np.nan) for v in names}
-            text = g.to_text() if g.n_ops <= 12 else ""
+            text = to_text(g) if g.n_ops <= 12 else ""
             what = f"{label} = {text}" if text else label
             diagnostics.append(
                 Diagnostic(None, f"{what} is undefined here; its row of the Hessian is nan")

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from ..ad import grad
 from ..errors import CgdiffError, InputError, UndefinedError
 from ..evaluate import bind_point
 from ..graph import Graph, format_number, shape_text
@@ -142,7 +143,7 @@ class Problem:
         there) every time it is asked."""
         if self._truth is None and self._truth_error is None:
             try:
-                r = self.graph.grad(self.point or {})
+                r = grad(self.graph, self.point or {})
                 adj = r.adjoints or [None] * len(self.graph.nodes)
                 self._truth = (r.values, adj)
                 self._notes = [d.text() for d in r.diagnostics]

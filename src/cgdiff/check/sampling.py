@@ -144,7 +144,9 @@ class Sampler:
         the problem's passes.
 
         >>> from cgdiff import parse
-        >>> float(Sampler(parse("x^3"), Settings()).truth_graph("derivative", 0).eval(x=2).value)
+        >>> from cgdiff.evaluate import evaluate
+        >>> d = Sampler(parse("x^3"), Settings()).truth_graph("derivative", 0)
+        >>> float(evaluate(d, {"x": 2}).value)
         12.0
         """
         key = (kind, node)
