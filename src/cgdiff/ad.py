@@ -94,6 +94,7 @@ class Gradient:
     # Each op node's local derivatives, by node id (for scalar nodes of elementwise ops).
     local_ids: list[Sequence[Any] | None] | None = None
     numeric: dict[str, Any] | None = None  # central differences, in numeric mode
+    reverse: dict[str, Any] | None = None  # reverse mode's gradient, in forward mode
     difference: dict[str, Any] | None = None  # |central differences - reverse mode|
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
@@ -486,39 +487,41 @@ def grad(
     numeric_notes: list[Diagnostic] = []
     result = Gradient(ev, [graph.nodes[i].label for i in ids], {}, steps, mode)
     with np.errstate(all="ignore"):
+        # Reverse mode runs in every mode: the others are measured against it.
+        needs = graph.variable()
+        t0 = time.perf_counter()
+        adj, local, counted = backward(
+            graph, ev.values, NUMERIC, _seed(ev.value), needs, record=record
+        )
+        gradient = {}
+        for i, name in zip(ids, result.wrt):
+            counted += _entries(ev.values[i], ev.batch)  # reading out each input's
+            # adjoint entries is the "+ p" of n + p
+            gradient[name] = _zero_like(ev.values[i], zero) if adj[i] is None else adj[i]
+        seconds["backward"] = time.perf_counter() - t0
+        steps.backward = counted
+        steps.counted = ("forward", "backward")
+        result.gradient, result.adjoints, result.local_ids = gradient, adj, local
+        if mode == "numeric":
+            bound = {i: ev.values[i] for i in graph.inputs}
+            t0 = time.perf_counter()
+            result.numeric, steps.numeric = _central(
+                graph, bound, ids, numeric_notes, ev.batch, progress
+            )
+            seconds["numeric"] = time.perf_counter() - t0
+            result.difference = {
+                k: np.abs(result.numeric[k] - gradient[k]) for k in result.numeric
+            }
+            steps.counted += ("numeric",)
         if mode == "forward":
             t0 = time.perf_counter()
             tangents, counted = _forward_mode(graph, ev.values, ids, ev.batch, progress)
             seconds["forward_mode"] = time.perf_counter() - t0
+            result.reverse = gradient
             result.gradient = {graph.nodes[i].label: t for i, t in zip(ids, tangents)}
+            result.difference = {k: np.abs(result.gradient[k] - gradient[k]) for k in gradient}
             steps.forward_mode = counted
-            steps.counted = ("forward", "forward_mode")
-        else:
-            needs = graph.variable()
-            t0 = time.perf_counter()
-            adj, local, counted = backward(
-                graph, ev.values, NUMERIC, _seed(ev.value), needs, record=record
-            )
-            gradient = {}
-            for i, name in zip(ids, result.wrt):
-                counted += _entries(ev.values[i], ev.batch)  # reading out each input's
-                # adjoint entries is the "+ p" of n + p
-                gradient[name] = _zero_like(ev.values[i], zero) if adj[i] is None else adj[i]
-            seconds["backward"] = time.perf_counter() - t0
-            steps.backward = counted
-            steps.counted = ("forward", "backward")
-            result.gradient, result.adjoints, result.local_ids = gradient, adj, local
-            if mode == "numeric":
-                bound = {i: ev.values[i] for i in graph.inputs}
-                t0 = time.perf_counter()
-                result.numeric, steps.numeric = _central(
-                    graph, bound, ids, numeric_notes, ev.batch, progress
-                )
-                seconds["numeric"] = time.perf_counter() - t0
-                result.difference = {
-                    k: np.abs(result.numeric[k] - gradient[k]) for k in result.numeric
-                }
-                steps.counted += ("numeric",)
+            steps.counted += ("forward_mode",)
     # NB: the values list serves as the point: inputs are looked up by node id.
     kinks = _kinks(graph, ev.values, ev.values, ev.batch is not None)
     result.diagnostics = list(ev.diagnostics) + kinks + numeric_notes

@@ -314,6 +314,39 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
+class _Progress:
+    """A Rich progress bar on stderr for forward mode and central differences: shown only
+    when stderr is a terminal and the work has taken over a second (never in a pipe)."""
+
+    def __init__(self, what: str) -> None:
+        import time
+
+        self.what, self.clock, self.start = what, time.monotonic, time.monotonic()
+        self.bar: Any = None
+        self.task: Any = None
+        self.tty = sys.stderr is not None and sys.stderr.isatty()
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.tty:
+            return
+        if self.bar is None:
+            if self.clock() - self.start < 1.0:
+                return
+            from rich.progress import Progress
+
+            self.bar = Progress(console=_console(stderr=True), transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task(f"{self.what}: sweeps", total=total)
+        self.bar.update(self.task, completed=done)
+
+    def __enter__(self) -> _Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
 def _warn(diagnostics: Any) -> None:
     seen = set()
     for d in diagnostics:
@@ -373,13 +406,15 @@ def grad(
     graph = _graph(expr, output)
     from .ad import grad as gradient
 
-    r = gradient(
-        graph,
-        points_of(graph, at, points),
-        wrt=_wrt(wrt),
-        mode=mode.value,
-        record=fmt is EvalFormat.table or explain,
-    )
+    with _Progress(f"{mode.value} mode") as progress:
+        r = gradient(
+            graph,
+            points_of(graph, at, points),
+            wrt=_wrt(wrt),
+            mode=mode.value,
+            record=fmt is EvalFormat.table or explain,
+            progress=progress,
+        )
     _warn(r.diagnostics)
     if explain:
         if r.evaluation.batch is not None:

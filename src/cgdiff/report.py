@@ -138,8 +138,9 @@ def grad_data(r: Gradient, nodes: bool = False) -> dict[str, Any]:
         "mode": r.mode,
         "steps": r.steps.as_dict(),
     }
-    if r.numeric is not None and r.difference is not None:
+    if r.numeric is not None:
         d["numeric"] = r.numeric
+    if r.difference is not None:  # |forward mode or central differences - reverse mode|
         d["difference"] = r.difference
     if nodes:
         d["nodes"] = node_rows(r.graph, r.values, r.adjoints, r.local_ids)
@@ -219,8 +220,21 @@ def _steps(k: int) -> str:
     return f"{k} step" if k == 1 else f"{k} steps"
 
 
-def steps_text(s: Steps) -> list[str]:
-    """The step counts of SPEC section 4, each marked as counted or as the cost it would take.
+def _duration(seconds: float) -> str:
+    """A measured time for people: ``0.42 ms``, ``3.1 s``.
+
+    >>> _duration(0.000421), _duration(3.14159)
+    ('0.421 ms', '3.14 s')
+    """
+    if seconds < 1:
+        return f"{seconds * 1000:.3g} ms"
+    return f"{seconds:.3g} s"
+
+
+def steps_text(s: Steps, times: bool = True) -> list[str]:
+    """The step counts of SPEC section 4, each marked as counted or as the cost it would take,
+    and with ``times`` the measured wall time of each pass that ran (not in documents, which
+    stay the same byte for byte).
 
     >>> print("\\n".join(steps_text(Steps(2, 3, 2, 5, 6, counted=("forward", "backward")))))
     forward pass:        2 steps (n = 2)
@@ -230,10 +244,15 @@ def steps_text(s: Steps) -> list[str]:
     """
 
     def mark(key: str) -> str:
-        return "" if key in s.counted else ", not run: the cost it would take"
+        if key not in s.counted:
+            return ", not run: the cost it would take"
+        took = s.seconds.get(key) if times else None
+        if key == "backward" and took is not None:
+            took += s.seconds.get("forward", 0.0)
+        return f"; took {_duration(took)}" if took is not None else ""
 
     lines = [
-        f"forward pass:        {_steps(s.forward)} (n = {s.nodes})",
+        f"forward pass:        {_steps(s.forward)} (n = {s.nodes}){mark('forward')}",
         f"reverse mode:        {s.forward} + {s.backward} = {_steps(s.reverse_total)} "
         f"(forward n + backward n + p = {s.nodes} + {s.inputs}){mark('backward')}",
         f"forward mode:        {_steps(s.forward_mode)} (n × p = {s.nodes} × {s.inputs})"
@@ -242,7 +261,7 @@ def steps_text(s: Steps) -> list[str]:
     if s.numeric is not None:
         lines.append(
             f"central differences: {_steps(s.numeric)} (2 passes per input: "
-            f"2 × n × p = 2 × {s.nodes} × {s.inputs})"
+            f"2 × n × p = 2 × {s.nodes} × {s.inputs}){mark('numeric')}"
         )
     if s.forward_mode == 0 and s.reverse_total == 0:
         return lines  # no operations, no inputs: nothing to compare (0 steps against 0)
@@ -383,7 +402,7 @@ def render_grad(r: Gradient) -> Any:
         parts.append(Text(f"gradient: {grads}" if grads else "gradient: (no inputs)"))
     else:
         parts.append(_points_table(ev, r))
-    if r.numeric is not None and r.difference is not None:
+    if r.difference is not None:
         parts.append(_numeric_table(r))
     parts.append(Text(f"\nsteps ({r.mode} mode):"))
     parts.extend(Text("  " + line) for line in steps_text(r.steps))
@@ -391,16 +410,23 @@ def render_grad(r: Gradient) -> Any:
 
 
 def _numeric_table(r: Gradient) -> Any:
-    assert r.numeric is not None and r.difference is not None
-    t = _table("central differences against reverse mode")
-    for name in ("input", "reverse mode", "central differences", "|difference|"):
+    """Forward mode or central differences beside reverse mode, input by input (for an
+    array, its largest difference)."""
+    assert r.difference is not None
+    if r.numeric is not None:
+        other, reverse, what = r.numeric, r.gradient, "central differences"
+    else:
+        assert r.reverse is not None
+        other, reverse, what = r.gradient, r.reverse, "forward mode"
+    t = _table(f"{what} against reverse mode")
+    for name in ("input", "reverse mode", what, "largest |difference|"):
         t.add_column(name, justify="right" if name != "input" else "left")
-    for k in r.numeric:
+    for k in other:
         diff = r.difference[k]
         t.add_row(
             _esc(k),
-            fmt_number(r.gradient[k], 10),
-            fmt_number(r.numeric[k], 10),
+            fmt_number(reverse[k], 10),
+            fmt_number(other[k], 10),
             fmt_number(np.max(diff) if np.ndim(diff) else diff, 3),
         )
     return t
