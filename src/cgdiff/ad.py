@@ -509,9 +509,7 @@ def grad(
                 graph, bound, ids, numeric_notes, ev.batch, progress
             )
             seconds["numeric"] = time.perf_counter() - t0
-            result.difference = {
-                k: np.abs(result.numeric[k] - gradient[k]) for k in result.numeric
-            }
+            result.difference = {k: np.abs(result.numeric[k] - gradient[k]) for k in result.numeric}
             steps.counted += ("numeric",)
         if mode == "forward":
             t0 = time.perf_counter()

@@ -210,7 +210,14 @@ def scene(graph: Graph, r: Gradient | None = None) -> Scene:
             f"∂{out}/∂node (the backward pass)."
         )
         return Scene(
-            graph, boxes, wires, title, f"at {at}" if at else "", legend, steps_text(r.steps, times=False), r
+            graph,
+            boxes,
+            wires,
+            title,
+            f"at {at}" if at else "",
+            legend,
+            steps_text(r.steps, times=False),
+            r,
         )
     inputs = ", ".join(graph.input_names) or "none"
     legend = (
