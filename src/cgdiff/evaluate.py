@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from .errors import Diagnostic, InputError, UndefinedError
-from .graph import Graph, format_number, shape_text
+from .graph import Graph, format_number, shape_reason, shape_text
 from .ops import apply_checked, suggest
 
 __all__ = ["Batch", "Evaluation", "bind_point", "evaluate", "forward", "stack_points"]
@@ -237,8 +237,7 @@ def shape_error(graph: Graph, i: int, values: Sequence[Any], exc: Exception) -> 
     shapes = " and ".join(shape_text(np.shape(values[a])) for a in n.args)
     line = f" (line {n.line})" if n.line else ""
     return InputError(
-        f"{n.label} = {node_formula(graph, i)}{line}: shapes {shapes} do not fit ({exc})",
-        line=n.line,
+        f"{n.label} = {node_formula(graph, i)}{line}: {shape_reason(exc, shapes)}", line=n.line
     )
 
 

@@ -20,7 +20,7 @@ import numpy as np
 from .errors import Diagnostic, InputError, UndefinedError
 from .ops import OPS, Op, apply_checked
 
-__all__ = ["Graph", "GraphBuilder", "Node", "format_number"]
+__all__ = ["Graph", "GraphBuilder", "Node", "format_number", "shape_reason", "shape_text"]
 
 
 def format_number(value: float) -> str:
@@ -59,6 +59,23 @@ def shape_text(shape: Sequence[int]) -> str:
     ('64×784', '3', 'scalar')
     """
     return "×".join(str(d) for d in shape) if len(shape) else "scalar"
+
+
+def shape_reason(exc: Exception, shapes: str) -> str:
+    """numpy's reason for refusing shapes, in the words of a person.
+
+    >>> shape_reason(ValueError("operands could not be broadcast together"), "2 and 3")
+    'shapes 2 and 3 do not fit'
+    """
+    text = str(exc)
+    if "broadcast" in text:
+        return f"shapes {shapes} do not fit"
+    if "core dimension" in text:  # matmul's gufunc signature (n?,k),(k,m?)
+        return (
+            f"shapes {shapes} do not fit: a matrix product needs the left's last size "
+            "to equal the right's first (or second-last) size"
+        )
+    return f"{text} (shape {shapes})"
 
 
 def short_number(value: float, digits: int = 6) -> str:
@@ -407,8 +424,11 @@ class GraphBuilder:
         try:
             out, problem = apply_checked(op, values, params)
         except (ValueError, IndexError) as exc:  # shapes that do not fit, an index too far
-            sizes = ", ".join(shape_text(np.shape(v)) for v in values)
-            raise InputError(f"{op.spelling or op.name} of {sizes}: {exc}", line=line) from None
+            sizes = " and ".join(shape_text(np.shape(v)) for v in values)
+            shown = [self.nodes[a].label for a in args]
+            text = f" {op.symbol} ".join(shown) if op.symbol and len(shown) == 2 else op.name
+            where = f" (line {line})" if line else ""
+            raise InputError(f"{text}{where}: {shape_reason(exc, sizes)}", line=line) from None
         if problem == "undefined":
             shown = [self.nodes[a].label for a in args]
             text = (
