@@ -235,11 +235,16 @@ def _matmul_jvp(xs: Sequence[Any], out: Any, p: dict[str, Any], ts: Sequence[Any
     a, m = xs
     ta, tm = ts
     acc = None
-    if ta is not None:
-        acc = np.matmul(ta, m)
+    if ta is not None:  # tA B: one matrix product over every tangent at once
+        if np.ndim(m) == 2:
+            acc = (ta.reshape(-1, m.shape[0]) @ m).reshape((*ta.shape[:-1], m.shape[1]))
+        else:
+            acc = np.matmul(ta, m)
     if tm is not None:
         if np.ndim(m) == 1:  # A tB with tB a stack of vectors: tB Aᵀ
             c = np.matmul(tm, np.swapaxes(a, -1, -2) if np.ndim(a) > 1 else a)
+        elif np.ndim(a) == 2 and tm.ndim == 3:  # A tB for every tangent: one product
+            c = np.moveaxis(np.tensordot(a, tm, axes=([1], [1])), 1, 0)
         else:
             c = np.matmul(a, tm)
         acc = c if acc is None else acc + c
