@@ -296,7 +296,9 @@ def node_formula(graph: Graph, i: int, args: list[str] | None = None) -> str:
             return f"[{', '.join(names)}]"
         return f"{name}({', '.join(names)})"
     if len(names) == 1:
-        return names[0] if n.op.name == "pos" else f"-{names[0]}"
+        if n.op.name == "pos":
+            return names[0]
+        return f"-({names[0]})" if names[0].startswith("-") else f"-{names[0]}"
     return f"{names[0]} {n.op.symbol} {names[1]}"
 
 
