@@ -94,3 +94,17 @@ def test_mlp_tables_and_explain_speak_in_shapes(cli) -> None:
     assert "n + p = 11 + 101770" in r.out
     table = cli("grad", spec)
     assert "784×128 ‖" in table.out
+
+
+def test_pictures_show_shapes_on_nodes_and_edges(cli) -> None:
+    import xml.etree.ElementTree as ET
+
+    r = cli("graph", "W = ones(2, 3); x = [1, 2, 3]; f = sum(W @ x)", "--format", "svg")
+    assert r.code == 0, r.err
+    root = ET.fromstring(r.out)
+    texts = [t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    assert "2×3" in texts  # W's box says its shape
+    locals_ = [
+        t for t in root.iter("{http://www.w3.org/2000/svg}text") if t.get("class") == "cg-local"
+    ]
+    assert {"2×3", "3", "2"} <= {t.text for t in locals_}  # the shapes that flow on the edges

@@ -15,9 +15,11 @@ import html
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from .ad import Gradient
 from .errors import InputError
-from .graph import Graph
+from .graph import Graph, shape_text
 from .layout import Drawing, NodeSize, draw, dummies
 from .printing import node_formula, to_text
 from .report import fmt_number, steps_text
@@ -156,6 +158,20 @@ def numbers(r: Gradient | None) -> tuple[Any, Any, Any] | None:
     return r.values, r.adjoints, r.local_ids
 
 
+def _wire_text(w: Wire) -> str:
+    """An edge's label: its local derivative, or the shape that flows along it."""
+    return (w.local or "") if w.shape is None else f"{w.local or ''} {w.shape}".strip()
+
+
+def _short(v: Any) -> str:
+    """A value in a box: a number, a short vector, or a large array's norm (its shape is
+    on a line of its own)."""
+    if np.size(v) <= 6:
+        return fmt_number(v)
+    with np.errstate(all="ignore"):
+        return f"‖{fmt_number(float(np.sqrt(np.sum(np.square(v)))), 3)}‖"
+
+
 def scene(graph: Graph, r: Gradient | None = None) -> Scene:
     """What each box and edge says: names, operations, values, local derivatives, adjoints.
 
@@ -186,15 +202,19 @@ def scene(graph: Graph, r: Gradient | None = None) -> Scene:
             output=n.id == graph.output,
         )
         if values is not None:
-            b.value = fmt_number(values[n.id])
+            b.value = _short(values[n.id])
+            if np.ndim(values[n.id]):  # an array: its shape on a line of its own
+                b.shape = shape_text(np.shape(values[n.id]))
         if adjoints is not None:
             a = adjoints[n.id]
-            b.adjoint = f"∂{out}/∂{n.label} = {fmt_number(a if a is not None else 0.0)}"
+            b.adjoint = f"∂{out}/∂{n.label} = {_short(a if a is not None else 0.0)}"
         boxes.append(b)
         for k, a in enumerate(n.args):
             if graph.nodes[a].kind == "const":
                 continue
             w = Wire(a, n.id)
+            if values is not None and np.ndim(values[a]):  # the shape that flows
+                w.shape = shape_text(np.shape(values[a]))
             parts = local[n.id] if local is not None else None
             if parts is not None and parts[k] is not None:
                 w.local = fmt_number(parts[k])
@@ -203,7 +223,10 @@ def scene(graph: Graph, r: Gradient | None = None) -> Scene:
     text = to_text(graph) if graph.n_ops <= 12 else f"({graph.n_ops} operations)"
     title = f"{out} = {text}"
     if r is not None:
-        at = ", ".join(f"{k}={fmt_number(v)}" for k, v in r.evaluation.point.items())
+        at = ", ".join(
+            f"{k}={fmt_number(v)}" if np.size(v) <= 6 else f"{k}: {shape_text(np.shape(v))}"
+            for k, v in r.evaluation.point.items()
+        )
         legend = (
             "In each box: the node, its operation and its value (the forward pass).  On each "
             f"edge: the local derivative ∂node/∂input.  Under each box: the adjoint "
@@ -276,7 +299,7 @@ def geometry(s: Scene) -> Drawing:
         sizes.append(NodeSize(w, h, below, foot))
     edges = [(s.index[w.src], s.index[w.dst]) for w in s.wires]
     for wire in s.wires:
-        text = wire.local if wire.shape is None else f"{wire.local or ''} {wire.shape}".strip()
+        text = _wire_text(wire)
         labels.append(None if not text else (text_width(text, LABEL_SIZE) + 6, LABEL_SIZE + 4))
     lanes = dummies(len(sizes), edges)
     if lanes > MAX_DUMMIES:
@@ -415,7 +438,8 @@ def svg(
     out.append("</g>")
     out.append('<g class="cg-locals">')
     for k, (w, route) in enumerate(zip(s.wires, d.routes)):
-        if route.label is None or w.local is None:
+        text = _wire_text(w)
+        if route.label is None or not text:
             continue
         lb = route.label
         # NB: a rect of the paper's colour under the label hides the edge where it passes
@@ -428,7 +452,7 @@ def svg(
             f'<text class="cg-local" id="cg-l{k}" x="{_n(lb.x)}" y="{_n(lb.y)}" dy="0.35em" '
             f'font-size="{LABEL_SIZE}" font-style="italic" text-anchor="middle" '
             f'paint-order="stroke" stroke="{p["paper"]}" stroke-width="5" '
-            f'stroke-linejoin="round">{_e(w.local)}</text>'
+            f'stroke-linejoin="round">{_e(text)}</text>'
         )
     out.append("</g>")
     out.append('<g class="cg-nodes">')
