@@ -34,7 +34,9 @@ Rect = tuple[float, float, float, float]
 
 
 def _graph(text: str) -> cgdiff.Graph:
-    return cgdiff.parse(read_source(text) if text.startswith("@") else text)
+    if text.startswith("@"):  # a spec file, its data files relative to it
+        return cgdiff.parse(read_source(text), base=(ROOT / text[1:]).parent)
+    return cgdiff.parse(text)
 
 
 def _svg(text: str, **at: float) -> str:
@@ -411,15 +413,14 @@ def test_html_without_a_point_has_no_control() -> None:
     assert walk(scene(_graph("x*y+z")))["steps"] == []
 
 
-def test_docs_picture_is_the_tools_own() -> None:
-    committed = (ROOT / "docs" / "seed_lecture.svg").read_text(encoding="utf-8")
-    assert committed == _svg("@examples/seed_lecture.cg"), (
-        "docs/seed_lecture.svg is out of date: cgdiff graph @examples/seed_lecture.cg "
-        "--format svg -o docs/seed_lecture.svg"
-    )
+@pytest.mark.parametrize("name", ["seed_lecture", "mlp"])
+def test_docs_picture_is_the_tools_own(name: str) -> None:
+    committed = (ROOT / "docs" / f"{name}.svg").read_text(encoding="utf-8")
+    command = f"cgdiff graph @examples/{name}.cg --format svg -o docs/{name}.svg"
+    assert committed == _svg(f"@examples/{name}.cg"), f"docs/{name}.svg is out of date: {command}"
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert "](docs/seed_lecture.svg)" in readme
-    assert "cgdiff graph @examples/seed_lecture.cg --format svg -o docs/seed_lecture.svg" in readme
+    assert f"](docs/{name}.svg)" in readme
+    assert command in readme
 
 
 # -- in a browser ---------------------------------------------------------------------------
