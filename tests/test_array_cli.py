@@ -108,3 +108,11 @@ def test_pictures_show_shapes_on_nodes_and_edges(cli) -> None:
         t for t in root.iter("{http://www.w3.org/2000/svg}text") if t.get("class") == "cg-local"
     ]
     assert {"2×3", "3", "2"} <= {t.text for t in locals_}  # the shapes that flow on the edges
+
+
+def test_a_users_name_means_the_users_node_in_check(cli) -> None:
+    # issue 8: in `f = x + 5; x*2` the output is f1, and node.f is the user's f = x + 5
+    r = cli("check", "f = x + 5; x*2", "--at", "x=1", "--expect", "node.f=6,value=2,adjoint.f=0")
+    assert r.code == 0, r.out + r.err
+    wrong = cli("check", "f = x + 5; x*2", "--at", "x=1", "--expect", "node.f=2")
+    assert wrong.code == 1

@@ -491,15 +491,19 @@ class GraphBuilder:
         inputs: Sequence[int] | None = None,
         output_name: str | None = None,
         copy_named: bool = False,
+        also: Sequence[int] = (),
     ) -> Graph:
-        """Prune to the nodes ``output`` needs (keeping every input), renumber, and name
+        """Prune to the nodes ``output`` (and the nodes ``also``) need, keeping every input;
+        renumber, and name
         the unnamed op nodes ``t1, t2, ...`` in evaluation order.  The output is called
         ``output_name`` (``f1``, ``f2``, ... if that is taken); an output that is an input or
         already named keeps its name, or with ``copy_named`` gets a copy with the new name."""
         nodes = self.nodes
         keep = [False] * len(nodes)
         keep[output] = True
-        for i in range(output, -1, -1):  # NB: args always precede their node
+        for i in also:
+            keep[i] = True
+        for i in range(max(output, *also) if also else output, -1, -1):  # NB: args precede
             if keep[i]:
                 for a in nodes[i].args:
                     keep[a] = True

@@ -425,10 +425,17 @@ def _describe(tok: Any) -> str:
 
 
 def parse(
-    text: str, output: str | None = None, *, seed: int = 0, base: str | Path | None = None
+    text: str,
+    output: str | None = None,
+    *,
+    seed: int = 0,
+    base: str | Path | None = None,
+    keep_assigned: bool = False,
 ) -> Graph:
     """Parse an expression or model spec into a :class:`Graph`.  ``seed`` seeds ``randn``;
     ``base`` is the folder that ``@file`` names are relative to (default: the current one).
+    ``keep_assigned`` keeps every node the spec names, even those the output does not need
+    (an answer key may ask for any of them).
 
     >>> g = parse("J = 3*v; ", output=None) if False else parse("a=5; b=3; u=a*b")
     >>> g.output_name, [n.label for n in g.nodes]
@@ -474,6 +481,7 @@ def parse(
         source=text,
         output_name=None if named else DEFAULT_OUTPUT,
         copy_named=True,
+        also=[i for i, *_ in spec.assigned.values()] if keep_assigned else (),
     )
     graph.assigned = list(spec.assigned)
     if output is not None and not chosen and output != graph.output_name:

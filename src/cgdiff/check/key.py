@@ -236,7 +236,9 @@ def _problem(
         spec_dir = (folder / expr[1:]).parent if expr.startswith("@") else folder
         graph = graphs.get((source, output))
         if graph is None:
-            graph = graphs[(source, output)] = parse(source, output=output, base=spec_dir)
+            graph = graphs[(source, output)] = parse(
+                source, output=output, base=spec_dir, keep_assigned=True
+            )
     except CgdiffError as exc:
         raise w.error(f"{where}.expr", exc.render()) from None
     at: dict[str, float] | None = None

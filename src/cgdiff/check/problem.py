@@ -459,7 +459,7 @@ def check_expression(
     >>> r.ok, r.problems[0].checks[0].message.startswith("differs at x=")
     (False, True)
     """
-    graph = parse(text, output=output)
+    graph = parse(text, output=output, keep_assigned=True)
     if not items:
         raise InputError("nothing to check: give --expect ITEMS, e.g. --expect value=5,grad.x=2")
     if at is not None:
