@@ -188,7 +188,7 @@ def backward(
     rows = reverse_plan(graph)
     # NB: the scalar fast path, where every value that takes an adjoint has one shape (all
     # numbers, or one number per point): nothing is broadcast, so nothing is summed back.
-    # bench/bench_core.py shows the general loop at ~1.6x its time on scalar graphs.
+    # bench/bench_sweep.py: the general loop takes ~8.8x its time on a 10k-node scalar spec.
     uniform = graph.elementwise and len({np.shape(values[i]) for i in graph.inputs}) <= 1
     sweep = _sweep if uniform else _sweep_arrays
     if not fixed:
