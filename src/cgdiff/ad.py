@@ -296,14 +296,15 @@ def _sweep_arrays(
 
 
 def _sweep(
-    rows: Sequence[tuple[int, Any, int, int, int, tuple[int, ...]]],
+    rows: Sequence[Row],
     values: Sequence[Any],
     b: Builder,
     needs: Sequence[bool],
     adj: list[Any],
     local: list[Sequence[Any] | None] | None,
 ) -> int:
-    """Run the reverse sweep over ``rows`` (of :meth:`Graph.reverse_plan`); return steps."""
+    """The scalar fast path of the reverse sweep over ``rows`` (of :func:`reverse_plan`),
+    where nothing is broadcast; return the steps."""
     mul, add, neg, one = b.mul, b.add, b.neg, b.one
     steps = 0
     ps: Sequence[Any]
