@@ -17,7 +17,6 @@ from . import graph as ir
 from .ad import Gradient, derivative_graph, grad
 from .evaluate import Evaluation, evaluate
 from .parse import parse as parse_ir
-from .printing import to_text
 
 __all__ = ["Graph", "parse"]
 
@@ -91,6 +90,8 @@ class Graph(ir.Graph):
         >>> parse("a = 2; b = -a^2 + 1").to_text()
         '-a^2 + 1'
         """
+        from .printing import to_text  # NB: not on the start-up path of the command
+
         return to_text(self)
 
 
