@@ -116,3 +116,10 @@ def test_a_users_name_means_the_users_node_in_check(cli) -> None:
     assert r.code == 0, r.out + r.err
     wrong = cli("check", "f = x + 5; x*2", "--at", "x=1", "--expect", "node.f=2")
     assert wrong.code == 1
+
+
+def test_a_misspelt_key_field_gets_a_did_you_mean(cli, tmp_path: Path) -> None:
+    key = tmp_path / "key.toml"
+    key.write_text('[[problem]]\nname = "a"\nexpr = "x^2"\nta = { x = 1 }\nexpect.value = 1\n')
+    r = cli("check", str(key))
+    assert r.code == 2 and "unknown key 'ta'; did you mean 'at'?" in r.err

@@ -642,14 +642,18 @@ FUNCTIONS: dict[str, str] = {spelling: ops[0].name for spelling, ops in _CALLS.i
 def suggest(name: str, known: Sequence[str], cutoff: float = 0.75) -> str | None:
     """The known spelling closest to ``name``, if one is close enough.
 
-    >>> suggest("sine", list(FUNCTIONS))
-    'sin'
+    >>> suggest("sine", list(FUNCTIONS)), suggest("ta", ["name", "at"])
+    ('sin', 'at')
     """
     lowered = {k.lower(): k for k in known}
     if name.lower() in lowered:
         return lowered[name.lower()]
     close = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=cutoff)
-    return lowered[close[0]] if close else None
+    if close:
+        return lowered[close[0]]
+    # Two letters swapped (ta for at, sni for sin) is a typo difflib rates low in short words.
+    swapped = [k for k in lowered if len(k) == len(name) > 1 and sorted(k) == sorted(name.lower())]
+    return lowered[swapped[0]] if len(swapped) == 1 else None
 
 
 def resolve_function(name: str, n_args: int | None = None) -> Op | None:
