@@ -130,6 +130,10 @@ def bind_point(graph: Graph, point: Mapping[str, Any]) -> tuple[dict[int, Any], 
         if not several:
             if value.ndim == 0 and not np.isfinite(value):
                 raise InputError(f"the value of '{name}' is not finite")
+            bad = int(np.sum(~np.isfinite(value))) if value.ndim else 0
+            if bad:  # data with holes: said, and carried through as NaN
+                many = "entries are" if bad > 1 else "entry is"
+                graph.diagnostics.append(Diagnostic(name, f"{bad} {many} NaN or infinite"))
             bound[i] = value
             continue
         if value.ndim > 1:

@@ -576,6 +576,10 @@ def read_array(name: str, base: Path | None = None) -> tuple[Any, list[Diagnosti
         value = np.asarray(value, dtype=float)
     except (ValueError, TypeError, OSError, EOFError, UnicodeDecodeError) as exc:
         reason = str(exc).split("\n")[0]
+        if suffix == ".npy":  # numpy's own words speak of pickles and allow_pickle
+            raise InputError(
+                f"cannot read '{_short(str(path), 80)}': not an array saved by numpy (.npy)"
+            ) from None
         raise InputError(
             f"cannot read '{_short(str(path), 80)}': not a rectangular table of numbers "
             f"({_short(reason, 120)})"
