@@ -9,7 +9,8 @@ formula written another way), some with a common mistake, a few with a malformed
 it prints, each measured in a process of its own in this run:
 
 1. the whole ``cgdiff check key.toml --answers class.csv --format junit`` (time and peak
-   memory), and ``--format json``;
+   memory, worker processes included), ``--format json``, and ``--format json --jobs 1``
+   (one process; the default is one per core);
 2. beside them, a hand-written baseline: ``csv`` reading the same rows and comparing each
    numeric cell with the truth within the key's tolerance (formula cells compared as text),
    which is a lower bound, not a grader;
@@ -170,8 +171,10 @@ def main() -> None:
         cg = [sys.executable, "-m", "cgdiff", "check", str(KEY), "--answers", str(answers)]
         junit_s, junit_mb = run([*cg, "--format", "junit"], d / "out.xml")
         json_s, json_mb = run([*cg, "--format", "json"], d / "out.json")
+        one_s, one_mb = run([*cg, "--format", "json", "--jobs", "1"], d / "one.json")
         print(f"  cgdiff --format junit     {junit_s:7.2f} s  {junit_mb:7.0f} MB peak")
         print(f"  cgdiff --format json      {json_s:7.2f} s  {json_mb:7.0f} MB peak")
+        print(f"  ... json --jobs 1         {one_s:7.2f} s  {one_mb:7.0f} MB peak")
         print(f"  csv + float compare       {base_s:7.2f} s  {base_mb:7.0f} MB peak   (baseline)")
         print(f"  ratio (json / baseline)   {json_s / base_s:7.1f} x")
         # The scores agree with the baseline's on the numeric items of every student.
@@ -185,7 +188,9 @@ def main() -> None:
             f"  students whose numeric score differs from the baseline's: {differ} of "
             f"{len(data['students'])}"
         )
-        if differ or len(data["students"]) != args.students:
+        same = (d / "one.json").read_bytes() == (d / "out.json").read_bytes()
+        print(f"  --jobs 1 output byte-identical to the default's: {same}")
+        if differ or len(data["students"]) != args.students or not same:
             sys.exit(1)
 
 

@@ -20,15 +20,17 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .check import (
     MAX_ANSWER,
     AnswerResult,
     CheckReport,
     CheckResult,
+    ItemScore,
     ProblemResult,
+    RowError,
     StudentResult,
     as_given,
     pair_text,
@@ -36,7 +38,24 @@ from .check import (
 from .errors import InputError
 from .graph import format_number
 
-__all__ = ["check_data", "render_check", "render_gradescope", "render_junit", "shown"]
+if TYPE_CHECKING:
+    from .check import ClassRun
+
+__all__ = [
+    "check_data",
+    "json_head",
+    "json_student",
+    "json_tail",
+    "junit_head",
+    "junit_student",
+    "render_check",
+    "render_gradescope",
+    "render_json",
+    "render_junit",
+    "shown",
+    "write_json",
+    "write_junit",
+]
 
 SHOWN = 200  # characters of an answer shown in tables and reports; JSON keeps all but huge
 MAX_ROWS = 200  # rows of the wrong-answers table before it is cut, with a note
@@ -70,6 +89,18 @@ def _fmt(value: Any, digits: int = 6) -> str:
 
 # NB: check_data builds JSON values as it goes (non-finite numbers as the strings of SPEC
 # section 5) rather than walking the document again afterwards: a class's report is large.
+
+
+def _encode(value: Any) -> str:
+    import json
+
+    encode: Callable[[Any], str] = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
+    global _ENCODE
+    _ENCODE = encode
+    return encode(value)
+
+
+_ENCODE: Callable[[Any], str] = _encode  # json's encoder, made on first use
 
 
 def _num(v: Any) -> Any:
@@ -176,24 +207,129 @@ def render_json(report: CheckReport) -> str:
 
     if report.students is None:
         return json.dumps(check_data(report), ensure_ascii=False, allow_nan=False)
-    # NB: a class's answers are encoded one student at a time, into the place a marker
-    # holds, so the dicts of every answer (450,000 for a large class) never exist at once;
-    # the text is the same as json.dumps(check_data(report)).
-    students, report.students = report.students, []
-    try:
-        data = check_data(report)
-    finally:
-        report.students = students
-    marker = "\x00students\x00"
-    data["students"] = marker
-    head = json.dumps(data, ensure_ascii=False, allow_nan=False)
-    before, _, after = head.partition(json.dumps(marker))
-    encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
-    parts = [before, "["]
-    for k, s in enumerate(students):
-        parts.append(", " + encode(_student_data(s)) if k else encode(_student_data(s)))
-    parts += ["]", after]
+    # NB: the text is json.dumps(check_data(report)), built as write_json builds it.
+    parts = [json_head(report)]
+    for k, s in enumerate(report.students):
+        parts.append(", " + json_student(s) if k else json_student(s))
+    parts.extend(json_tail(report.items or [], report.malformed or []))
     return "".join(parts)
+
+
+def json_head(report: CheckReport) -> str:
+    """The JSON document of a class up to its first student: the key's results, then
+    ``"students": [`` (see :func:`write_json`).
+
+    >>> from cgdiff.check import check_expression
+    >>> json_head(check_expression("x", {"x": 1}, [("value", "1")]))[-13:]
+    '"students": ['
+    """
+    import json
+
+    data: dict[str, Any] = {
+        "source": report.source,
+        "passed": report.passed,
+        "failed": report.failed,
+        "problems": [_problem_data(p) for p in report.problems],
+    }
+    return json.dumps(data, ensure_ascii=False, allow_nan=False)[:-1] + ', "students": ['
+
+
+def json_student(s: StudentResult) -> str:
+    """One student's entry of ``"students"``: the text of ``json.dumps`` of its dict.
+
+    >>> json_student(StudentResult("ann", []))
+    '{"student": "ann", "score": 0, "max_score": 0, "items": []}'
+    """
+    # NB: a class gives the same few answers to an item, so each answer's row is put
+    # together from pieces encoded once: what comes before its message, the message, what
+    # comes after its line.  Rows with a counterexample (a dict) are encoded whole.
+    encode = _ENCODE
+    rows = []
+    pieces, messages = _PIECES, _MESSAGES
+    for a in s.items:
+        if a.counterexample is not None:
+            rows.append(encode(_answer_row(a)))
+            continue
+        key = (
+            a.problem,
+            a.item,
+            a.answer,
+            a.passed,
+            a.expected,
+            type(a.expected),
+            a.malformed,
+            a.extra,
+        )
+        got = pieces.get(key)
+        if got is None:
+            got = _pieces(a)
+            if len(pieces) < _MAX_PIECES:
+                pieces[key] = got
+        message = messages.get(a.message)
+        if message is None:
+            message = encode(a.message)
+            if len(messages) < _MAX_PIECES:
+                messages[a.message] = message
+        line = "" if a.line is None else f', "line": {a.line}'
+        rows.append(f"{got[0]}{message}{line}{got[1]}")
+    head = encode({"student": s.student, "score": s.score, "max_score": s.max_score})
+    return f'{head[:-1]}, "items": [{", ".join(rows)}]}}'
+
+
+_MAX_PIECES = 100_000  # pieces of JSON kept to share, at most
+_PIECES: dict[tuple[Any, ...], tuple[str, str]] = {}
+_MESSAGES: dict[str, str] = {}
+
+
+def _pieces(a: AnswerResult) -> tuple[str, str]:
+    """The JSON of :func:`_answer_row` before the message and after the line."""
+    row = _answer_row(a)
+    head = {k: row[k] for k in ("problem", "item", "answer", "passed")}
+    tail = {k: v for k, v in row.items() if k not in head and k not in ("message", "line")}
+    before = _ENCODE(head)[:-1] + ', "message": '
+    after = _ENCODE(tail)
+    return before, "}" if after == "{}" else ", " + after[1:]
+
+
+def json_tail(items: Iterable[ItemScore], malformed: Iterable[RowError]) -> Iterator[str]:
+    """The end of a class's JSON document, after the last student: the scores per item and
+    every malformed row.
+
+    >>> "".join(json_tail([], []))
+    '], "item_scores": [], "malformed": []}'
+    """
+    import json
+
+    scores = [
+        {"problem": i.problem, "item": i.item, "passed": i.passed, "total": i.total} for i in items
+    ]
+    yield '], "item_scores": ' + json.dumps(scores, ensure_ascii=False) + ', "malformed": ['
+    for k, e in enumerate(malformed):
+        row = _ENCODE({"line": e.line, "student": e.student, "message": e.message})
+        yield ", " + row if k else row
+    yield "]}"
+
+
+def write_json(run: ClassRun, write: Callable[[str], Any], progress: Any = None) -> None:
+    """A class's JSON document (the text of :func:`render_json`), written a student at a
+    time as ``run`` scores them: one student's dicts exist at a time.
+
+    >>> import io, json, os, tempfile
+    >>> from cgdiff.check import ClassRun
+    >>> d = tempfile.mkdtemp(); k = os.path.join(d, "k.toml"); a = os.path.join(d, "a.csv")
+    >>> _ = open(k, "w").write('[[problem]]\\nname = "1"\\nexpr = "x*y"\\nat = {x = 2, y = 3}'
+    ...                        '\\nexpect.value = 6\\n')
+    >>> _ = open(a, "w").write("student,problem,item,answer\\nann,1,value,6\\nbob,1,value,5\\n")
+    >>> out = io.StringIO()
+    >>> write_json(ClassRun(k, a), out.write)
+    >>> [s["score"] for s in json.loads(out.getvalue())["students"]]
+    [1, 0]
+    """
+    write(json_head(run.report))
+    for k, text in enumerate(run.students(json_student, progress)):
+        write(", " + text if k else text)
+    for text in json_tail(run.items(), run.malformed()):
+        write(text)
 
 
 def _student_data(s: StudentResult) -> dict[str, Any]:
@@ -386,48 +522,185 @@ def render_junit(report: CheckReport) -> str:
     >>> 'failures="1"' in x and "<failure" in x
     True
     """
-    import xml.etree.ElementTree as ET
-
-    root = ET.Element("testsuites", name="cgdiff check")
     students = report.students or []
     checks = [c for p in report.problems for c in p.checks]
     total = len(checks) + sum(len(s.items) for s in students)
     failures = sum(1 for c in checks if not c.passed)
     failures += sum(1 for s in students for a in s.items if not a.passed)
-    root.set("tests", str(total))
-    root.set("failures", str(failures))
-    root.set("errors", "0")
-    # NB: one suite at a time, indented as ET.indent(root) would, and joined: the elements of
-    # a whole class's answers never exist at once; the text is the same.
+    parts = [_suite_xml(name, cases) for name, cases in _junit_suites(report)]
+    return junit_head(total, failures) + "".join(f"\n  {p}" for p in parts) + _JUNIT_END
+
+
+_JUNIT_END = "\n</testsuites>\n"
+
+
+def junit_head(tests: int, failures: int) -> str:
+    """The start of a JUnit document, up to its first ``<testsuite>``.
+
+    >>> junit_head(3, 1).splitlines()[1]
+    '<testsuites name="cgdiff check" tests="3" failures="1" errors="0">'
+    """
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<testsuites name="cgdiff check" tests="{tests}" failures="{failures}" errors="0">'
+    )
+
+
+def junit_student(s: StudentResult) -> str:
+    """One student's ``<testsuite>`` (see :func:`write_junit`): the text of
+    ``_suite_xml(*_student_suite(s))``.
+
+    >>> junit_student(StudentResult("ann", []))
+    '<testsuite name="student ann" tests="0" failures="0" errors="0" skipped="0" />'
+    """
+    # NB: as json_student does, each answer's case is put together from pieces escaped
+    # once; only the student's name and the line are new.
+    who = _esc(s.student)
     parts = []
-    for name, cases in _junit_suites(report):
-        suite = ET.Element(
-            "testsuite",
-            name=_xml_text(name),
-            tests=str(len(cases)),
-            failures=str(sum(1 for c in cases if not c[2])),
-            errors="0",
-            skipped="0",
+    failed = 0
+    pieces = _CASES
+    for a in s.items:
+        e = a.expected
+        key = (a.problem, a.item, a.answer, a.passed, e, type(e), a.message, a.extra, a.line is None)
+        got = pieces.get(key)
+        if got is None:
+            got = _case_pieces(a)
+            if len(pieces) < _MAX_PIECES:
+                pieces[key] = got
+        if got is None:  # a message too long to cut here: the whole case, the slow way
+            return _suite_xml(*_student_suite(s))
+        problem, name, message, text = got
+        if a.extra:
+            name = f"line {a.line}"
+        case = f'\n    <testcase classname="{who}.{problem}" name="{name}"'
+        if a.passed:
+            parts.append(case + " />")
+            continue
+        failed += 1
+        where = "" if a.line is None else f"(line {a.line} of the answers)"
+        more = "" if a.line is None else f"\n(line {a.line} of the answers)"
+        parts.append(
+            f'{case}>\n      <failure message="{message}{where}" type="WrongAnswer">'
+            f"{text}{more}</failure>\n    </testcase>"
         )
-        for classname, test, passed, message, text in cases:
-            case = ET.SubElement(
-                suite, "testcase", classname=_xml_text(classname), name=_xml_text(test)
-            )
-            if not passed:
-                one_line = " ".join(message.split()) or "wrong answer"
-                failure = ET.SubElement(
-                    case, "failure", message=_xml_text(shown(one_line, 500)), type="WrongAnswer"
-                )
-                failure.text = _xml_text(text)
-        ET.indent(suite, level=1)
-        parts.append(ET.tostring(suite, encoding="unicode"))
-    shell = ET.tostring(root, encoding="unicode")  # <testsuites ... />
-    body = shell[: -len(" />")] + ">" + "".join(f"\n  {p}" for p in parts) + "\n</testsuites>"
-    return f'<?xml version="1.0" encoding="UTF-8"?>\n{body}\n'
+    head = (
+        f'<testsuite name="student {who}" tests="{len(s.items)}" failures="{failed}" '
+        'errors="0" skipped="0"'
+    )
+    if not parts:
+        return head + " />"
+    return f"{head}>{''.join(parts)}\n  </testsuite>"
+
+
+_CASES: dict[tuple[Any, ...], tuple[str, str, str, str] | None] = {}
+
+
+def _esc(text: str) -> str:
+    return _xml_text(text).translate(_ATTRIB)
+
+
+def _case_pieces(a: AnswerResult) -> tuple[str, str, str, str] | None:
+    """A student's case of ``a`` without the student's name and the line: the problem and
+    item (escaped for an attribute), the failure message up to where the line goes, and
+    the details up to the line's note.  None when the message would be cut."""
+    one = " ".join(a.message.split())
+    if a.line is None:
+        message = one or "wrong answer"
+        if len(message) > 500:
+            return None
+    else:
+        message = one + " " if one else ""
+        if len(message) + 40 > 500:
+            return None
+    problem = a.problem if a.problem and not a.extra else "malformed row"
+    text = _xml_text(_details(a.expected, a.answer, a.message)).translate(_CDATA)
+    return _esc(problem), _esc(a.item), _esc(message), text
+
+
+def write_junit(run: ClassRun, write: Callable[[str], Any], progress: Any = None) -> None:
+    """A class's JUnit XML (the text of :func:`render_junit`), built a student at a time as
+    ``run`` scores them.  The totals come first in the document, so the students' suites
+    wait in a temporary file until the last is scored.
+
+    >>> import io, os, tempfile
+    >>> from cgdiff.check import ClassRun
+    >>> d = tempfile.mkdtemp(); k = os.path.join(d, "k.toml"); a = os.path.join(d, "a.csv")
+    >>> _ = open(k, "w").write('[[problem]]\\nname = "1"\\nexpr = "x*y"\\nat = {x = 2, y = 3}'
+    ...                        '\\nexpect.value = 6\\n')
+    >>> _ = open(a, "w").write("student,problem,item,answer\\nann,1,value,6\\nbob,1,value,5\\n")
+    >>> out = io.StringIO()
+    >>> write_junit(ClassRun(k, a), out.write)
+    >>> out.getvalue().splitlines()[1]
+    '<testsuites name="cgdiff check" tests="3" failures="1" errors="0">'
+    """
+    import shutil
+    import tempfile
+
+    name, cases = next(_junit_suites(run.report, ()))
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
+        for text in run.students(junit_student, progress):
+            spool.write("\n  ")
+            spool.write(text)
+        tests = len(cases) + run.tests
+        failures = sum(1 for c in cases if not c[2]) + run.failures
+        write(junit_head(tests, failures))
+        write("\n  " + _suite_xml(name, cases))
+        spool.seek(0)
+        shutil.copyfileobj(spool, _Writer(write), 1 << 20)
+    write(_JUNIT_END)
+
+
+class _Writer:
+    def __init__(self, write: Callable[[str], Any]) -> None:
+        self.write = write
+
+
+# NB: ElementTree's own escaping (xml.etree.ElementTree._escape_attrib, _escape_cdata), and
+# the layout of ET.indent(suite, level=1), written out: building the elements of every
+# answer was most of the time of a class's report.  tests/test_scoring.py compares the two.
+_ATTRIB = str.maketrans(
+    {
+        "&": "&amp;",
+        "<": "&lt;",
+        ">": "&gt;",
+        '"': "&quot;",
+        "\r": "&#13;",
+        "\n": "&#10;",
+        "\t": "&#09;",
+    }
+)
+_CDATA = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+
+
+def _suite_xml(name: str, cases: Sequence[tuple[str, str, bool, str, str]]) -> str:
+    failed = sum(1 for c in cases if not c[2])
+    head = (
+        f'<testsuite name="{_xml_text(name).translate(_ATTRIB)}" tests="{len(cases)}" '
+        f'failures="{failed}" errors="0" skipped="0"'
+    )
+    if not cases:
+        return head + " />"
+    parts = [head, ">"]
+    for classname, test, passed, message, text in cases:
+        case = (
+            f'\n    <testcase classname="{_xml_text(classname).translate(_ATTRIB)}" '
+            f'name="{_xml_text(test).translate(_ATTRIB)}"'
+        )
+        if passed:
+            parts.append(case + " />")
+            continue
+        one_line = " ".join(message.split()) or "wrong answer"
+        parts.append(
+            f'{case}>\n      <failure message="'
+            f'{_xml_text(shown(one_line, 500)).translate(_ATTRIB)}" type="WrongAnswer">'
+            f"{_xml_text(text).translate(_CDATA)}</failure>\n    </testcase>"
+        )
+    parts.append("\n  </testsuite>")
+    return "".join(parts)
 
 
 def _junit_suites(
-    report: CheckReport,
+    report: CheckReport, students: Iterable[StudentResult] | None = None
 ) -> Iterator[tuple[str, list[tuple[str, str, bool, str, str]]]]:
     """Each JUnit suite's name and its cases: (classname, name, passed, one-line message,
     details), the key's first, then one per student."""
@@ -439,18 +712,22 @@ def _junit_suites(
             for c in p.checks
         ],
     )
-    for s in report.students or []:
-        cases = []
-        for a in s.items:
-            name = f"line {a.line}" if a.extra else a.item
-            text = _details(a.expected, a.answer, a.message)
-            message = a.message
-            if a.line is not None:
-                text += f"\n(line {a.line} of the answers)"
-                message += f" (line {a.line} of the answers)"
-            problem = a.problem if a.problem and not a.extra else "malformed row"
-            cases.append((f"{s.student}.{problem}", name, a.passed, message, text))
-        yield f"student {s.student}", cases
+    for s in report.students or [] if students is None else students:
+        yield _student_suite(s)
+
+
+def _student_suite(s: StudentResult) -> tuple[str, list[tuple[str, str, bool, str, str]]]:
+    cases = []
+    for a in s.items:
+        name = f"line {a.line}" if a.extra else a.item
+        text = _details(a.expected, a.answer, a.message)
+        message = a.message
+        if a.line is not None:
+            text += f"\n(line {a.line} of the answers)"
+            message += f" (line {a.line} of the answers)"
+        problem = a.problem if a.problem and not a.extra else "malformed row"
+        cases.append((f"{s.student}.{problem}", name, a.passed, message, text))
+    return f"student {s.student}", cases
 
 
 # -- Gradescope -------------------------------------------------------------------------------

@@ -8,9 +8,11 @@ evaluators) are imported inside the commands that use them, so start-up stays fa
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
+from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -291,13 +293,20 @@ def _out(text: str) -> None:
 def write_atomic(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file beside it and a rename, so that
     ``path`` holds either what it held before or the whole new text, never a part."""
-    import contextlib
+    with _atomic(path) as write:
+        write(text)
+
+
+@contextlib.contextmanager
+def _atomic(path: Path) -> Iterator[Callable[[str], Any]]:
+    """A ``write`` function into a temporary file beside ``path``, renamed to ``path`` once
+    the block has finished; on an error the temporary file is removed, ``path`` untouched."""
     import tempfile
 
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
+            yield fh.write
             fh.flush()
             os.fsync(fh.fileno())
         if path.exists():
@@ -312,6 +321,24 @@ def write_atomic(path: Path, text: str) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+@contextlib.contextmanager
+def _streamed() -> Iterator[Callable[[str], Any]]:
+    """A ``write`` function for output written as it is made: standard output, or with
+    ``-o FILE`` a temporary file renamed to FILE once the command has finished."""
+    target = _state["out_file"]
+    if target is None:
+        yield sys.stdout.write
+        return
+    try:
+        with _atomic(target) as write:
+            yield write
+    except OSError as exc:
+        if exc.filename is None:
+            raise
+        raise InputError(f"cannot write '{target}': {exc.strerror or exc}") from None
+    _state["out_file"] = None  # written: main() has nothing left to write
 
 
 class _Progress:
@@ -345,6 +372,59 @@ class _Progress:
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:
             self.bar.stop()
+
+
+class _ClassProgress:
+    """A Rich progress bar on standard error, shown once a run has taken a second, and only
+    when standard error is a terminal (never in a pipe or a CI log)."""
+
+    def __init__(self, what: str) -> None:
+        import time
+
+        self.what = what
+        self.start = time.monotonic()
+        self.bar: Any = None
+        self.task: Any = None
+
+    def __call__(self, done: int, total: int | None) -> None:
+        import time
+
+        if self.bar is None:
+            if time.monotonic() - self.start < 1.0:
+                return
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+            # NB: refreshed by hand (no thread: worker processes are forked while it runs)
+            self.bar = Progress(
+                "{task.description}",
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=_console(stderr=True),
+                transient=True,
+                auto_refresh=False,
+            )
+            self.bar.start()
+            self.task = self.bar.add_task(self.what, total=total)
+        self.bar.update(self.task, completed=done)
+        self.bar.refresh()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+            self.bar = None
+
+
+@contextlib.contextmanager
+def _progress(what: str) -> Iterator[Callable[[int, int | None], None] | None]:
+    if sys.stderr is None or not sys.stderr.isatty():
+        yield None
+        return
+    bar = _ClassProgress(what)
+    try:
+        yield bar
+    finally:
+        bar.close()
 
 
 def _warn(diagnostics: Any) -> None:
@@ -577,12 +657,21 @@ def check(
         ),
     ] = None,
     fmt: Annotated[CheckFormat, typer.Option("--format")] = CheckFormat.table,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            metavar="N",
+            min=1,
+            help="Processes that score a class's answers (default: the machine's cores).",
+        ),
+    ] = None,
     output_file: OutFileOpt = None,
 ) -> None:
     """Check answers: an answer key (TOML), or one expression against --expect.  Exit 1
     when an answer is wrong, 3 when a problem is undefined at its point."""
     from . import check_report
-    from .check import check_answers, check_expression, check_key, parse_items
+    from .check import check_expression, check_key, parse_items
     from .parse import parse_point
 
     if expect is not None:
@@ -612,7 +701,10 @@ def check(
                 f"'{target}' is not a file; to check an expression give "
                 "--expect ITEMS (e.g. --expect value=5,grad.x=2)"
             )
-        report = check_key(path) if answers is None else check_answers(path, answers)
+        if answers is not None:
+            _check_class(path, answers, fmt, jobs)
+            return
+        report = check_key(path)
     if fmt is CheckFormat.json:
         out = check_report.render_json(report)
     elif fmt is CheckFormat.junit:
@@ -621,8 +713,42 @@ def check(
         out = check_report.render_gradescope(report)
     else:
         out = None
+    _check_warnings(report, expect is not None)
+    if out is None:
+        _show(check_report.render_check(report))
+    else:
+        _out(out)
+    _check_exit(report, report.exit_code, expect is not None)
+
+
+def _check_class(path: Path, answers: Path, fmt: CheckFormat, jobs: int | None) -> None:
+    """``check KEY --answers CSV``: JSON and JUnit are written a student at a time."""
+    from . import check_report
+    from .check import ClassRun, default_jobs
+
+    run = ClassRun(path, answers, jobs=jobs or default_jobs())
+    _check_warnings(run.report, False)
+    if fmt in (CheckFormat.json, CheckFormat.junit):
+        writer = check_report.write_json if fmt is CheckFormat.json else check_report.write_junit
+        with _streamed() as write, _progress("scoring students") as progress:
+            writer(run, write, progress)
+            if fmt is CheckFormat.json:
+                write("\n")
+    else:
+        with _progress("scoring students") as progress:
+            students = list(run.students(progress=progress))
+        report = run.report
+        report.students, report.items = students, run.items()
+        report.malformed = list(run.malformed())
+        if fmt is CheckFormat.gradescope:
+            _out(check_report.render_gradescope(report))
+        else:
+            _show(check_report.render_check(report))
+    _check_exit(run.report, run.exit_code, False)
+
+
+def _check_warnings(report: Any, one: bool) -> None:
     # Warnings first, as every command writes them; with a key they name their problem.
-    one = expect is not None
     seen = set()
     for p in report.problems:
         for note in p.notes:
@@ -630,10 +756,9 @@ def check(
             if line not in seen:
                 seen.add(line)
                 sys.stderr.write(line + "\n")
-    if out is None:
-        _show(check_report.render_check(report))
-    else:
-        _out(out)
+
+
+def _check_exit(report: Any, code: int, one: bool) -> None:
     undefined = report.undefined
     if undefined:  # exit 3; the report above shows every problem, this names the first
         first = undefined[0]
@@ -641,8 +766,8 @@ def check(
         more = len(undefined) - 1
         also = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
         sys.stderr.write(f"error: {where}{first.undefined}{also}\n")
-    if report.exit_code:
-        raise typer.Exit(report.exit_code)
+    if code:
+        raise typer.Exit(code)
 
 
 # -- entry point ----------------------------------------------------------------------------

@@ -11,7 +11,8 @@ One module per concern, each importing only those above it in this list:
 - :mod:`~cgdiff.check.feedback`: node-level feedback (the first wrong node, carried errors);
 - :mod:`~cgdiff.check.problem`: judging one problem (:class:`Problem`, :func:`check_expression`);
 - :mod:`~cgdiff.check.key`: loading a TOML answer key (:func:`load_key`, :func:`check_key`);
-- :mod:`~cgdiff.check.scoring`: scoring a class's answers CSV (:func:`check_answers`).
+- :mod:`~cgdiff.check.scoring`: scoring a class's answers CSV (:func:`check_answers`);
+- :mod:`~cgdiff.check.classrun`: a class scored one student at a time (:class:`ClassRun`).
 
 The truth always comes from the core passes; nothing here prints or exits:
 :mod:`cgdiff.check_report` renders the results and the CLI picks the exit code.
@@ -23,6 +24,7 @@ True
 from __future__ import annotations
 
 from .answer import MAX_ANSWER, Answer, as_given, pair_text, read_answer
+from .classrun import ClassRun, default_jobs
 from .feedback import node_feedback
 from .key import Key, check_key, load_key
 from .problem import KINDS, Problem, check_expression, parse_items
@@ -63,6 +65,7 @@ __all__ = [
     "AnswerResult",
     "CheckReport",
     "CheckResult",
+    "ClassRun",
     "ItemScore",
     "Key",
     "Problem",
@@ -74,6 +77,7 @@ __all__ = [
     "check_answers",
     "check_expression",
     "check_key",
+    "default_jobs",
     "load_key",
     "node_feedback",
     "pair_text",

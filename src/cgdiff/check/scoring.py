@@ -16,11 +16,11 @@ from typing import Any
 from ..errors import InputError
 from ..ops import suggest
 from .feedback import node_feedback
-from .key import Key, check_key, load_key
+from .key import Key
 from .problem import Problem
-from .results import AnswerResult, CheckReport, CheckResult, ItemScore, RowError, StudentResult
+from .results import AnswerResult, CheckReport, CheckResult, RowError, StudentResult
 
-__all__ = ["check_answers"]
+__all__ = ["Scorer", "check_answers", "last_rows"]
 
 MAX_TEXTS = 100_000  # distinct answer texts (and feedback cases) kept to share, at most
 
@@ -35,7 +35,8 @@ def check_answers(key: Key | str | Path, answers: str | Path) -> CheckReport:
     a repeated answer, a row with fewer or more fields than the header) is reported by line
     and counted as one wrong answer for that student: the answer to its item when it is the
     first row for one of the key's items, else an extra wrong item that adds one to
-    ``max_score``.  It never stops the run.
+    ``max_score``.  It never stops the run.  The whole class is kept in the report:
+    :class:`~cgdiff.check.classrun.ClassRun` gives one student at a time instead.
 
     >>> import tempfile, os
     >>> d = tempfile.mkdtemp(); k = os.path.join(d, "k.toml"); a = os.path.join(d, "a.csv")
@@ -45,101 +46,138 @@ def check_answers(key: Key | str | Path, answers: str | Path) -> CheckReport:
     >>> [(s.student, s.score, s.max_score) for s in check_answers(k, a).students]
     [('ann', 1, 1), ('bob', 0, 1)]
     """
-    if not isinstance(key, Key):
-        key = load_key(key)
-    report = check_key(key)
-    key_items = [(p, item) for p in key.problems for item, _ in p.expect]
-    # NB: the key's own strings, so that 450,000 rows share a few dozen of them
-    asked = {(p.name, item): (p.name, item) for p, item in key_items}
-    # student -> (problem, item) -> their scored answer; and rows that name no key item
-    given: dict[str, dict[tuple[str, str], AnswerResult]] = {}
-    extra: dict[str, list[AnswerResult]] = {}
-    errors: list[RowError] = []
-    texts: dict[str, str] = {}  # each distinct answer text once
-    for row in _read_rows(Path(answers)):
-        if isinstance(row, RowError):
-            errors.append(row)
-            if row.student:
-                given.setdefault(row.student, {})
-                extra.setdefault(row.student, []).append(
+    from .classrun import ClassRun
+
+    run = ClassRun(key, answers)
+    students = list(run.students())
+    report = run.report
+    report.students, report.items = students, run.items()
+    report.malformed = list(run.malformed())
+    return report
+
+
+class Scorer:
+    """Scores one student at a time against a key: the rows of one student in file order
+    (``(line, problem, item, answer)``, or a :class:`RowError` that names the student) give
+    a :class:`StudentResult` and the student's malformed rows.  What it learns (each
+    distinct answer text, the feedback for each set of answers) is shared between students.
+
+    >>> from .key import load_key
+    >>> import tempfile, os
+    >>> d = tempfile.mkdtemp(); k = os.path.join(d, "k.toml")
+    >>> _ = open(k, "w").write('[[problem]]\\nname = "1"\\nexpr = "x*y"\\nat = {x = 2, y = 3}'
+    ...                        '\\nexpect.value = 6\\n')
+    >>> s, errors = Scorer(load_key(k)).score("ann", [(2, "1", "value", "6")])
+    >>> s.score, s.max_score, errors
+    (1, 1, [])
+    """
+
+    def __init__(self, key: Key) -> None:
+        self.key = key
+        self.key_items = [(p, item) for p in key.problems for item, _ in p.expect]
+        # NB: the key's own strings, so that 450,000 rows share a few dozen of them
+        self.asked = {(p.name, item): (p.name, item) for p, item in self.key_items}
+        self.route: dict[tuple[str, str], tuple[Problem, tuple[str, str]]] = {}
+        for p, item in self.key_items:
+            ask = self.asked[(p.name, item)]
+            self.route.setdefault(ask, (p, ask))
+        self.nodal = [
+            p for p in key.problems if any(i.startswith(("node.", "adjoint.")) for i, _ in p.expect)
+        ]
+        self.texts: dict[str, str] = {}  # each distinct answer text once
+        self.feedback: dict[tuple[str, tuple[Any, ...]], list[str] | None] = {}
+
+    def score(
+        self, student: str, rows: Sequence[tuple[int, str, str, str] | RowError]
+    ) -> tuple[StudentResult, list[RowError]]:
+        key, asked, texts = self.key, self.asked, self.texts
+        mine: dict[tuple[str, str], AnswerResult] = {}
+        extra: list[AnswerResult] = []
+        errors: list[RowError] = []
+        route = self.route
+        for row in rows:
+            if type(row) is tuple:  # the common case first: an item of the key, once
+                line, pname, item, answer = row
+                hit = route.get((pname, item))
+                if hit is not None and hit[1] not in mine:
+                    known, ask = hit
+                    shared = texts.get(answer)
+                    if shared is None and len(texts) < MAX_TEXTS:
+                        texts[answer] = shared = answer
+                    result = known.verdict(ask[1], answer)  # NB: shared: read only
+                    if result.malformed:
+                        errors.append(RowError(line, student, result.message))
+                    mine[ask] = AnswerResult(
+                        ask[0],
+                        ask[1],
+                        shared or answer,
+                        result.passed,
+                        result.message,
+                        line,
+                        result.expected,
+                        result.counterexample,
+                        value=result.value,
+                        malformed=result.malformed,
+                    )
+                    continue
+            if isinstance(row, RowError):
+                errors.append(row)
+                extra.append(
                     AnswerResult(
                         "", "", None, False, row.message, row.line, malformed=True, extra=True
                     )
                 )
-            continue
-        line, student, pname, item, answer = row
-        if not student:
-            errors.append(RowError(line, "", "no student name"))
-            continue
-        mine = given.get(student)
-        if mine is None:
-            mine = given[student] = {}
-        problem = key.problem(pname)
-        why: str | None = None
-        if problem is None:
-            close = suggest(pname, [p.name for p in key.problems], cutoff=0.6)
-            why = f"unknown problem '{pname}'" + (f"; did you mean '{close}'?" if close else "")
-        elif (pname, item) not in asked:
-            listed = ", ".join(i for p, i in key_items if p is problem)
-            try:
-                problem.target(item)
-                why = f"item '{item}' is not asked in problem '{pname}'"
-            except InputError as exc:
-                why = exc.message
-            why += f" (the key asks: {listed})"
-        elif (pname, item) in mine:
-            why = (
-                f"a second answer to {pname} {item} (the first, on line "
-                f"{mine[(pname, item)].line}, is the one scored)"
+                continue
+            line, pname, item, answer = row
+            problem = key.problem(pname)
+            why: str | None = None
+            if problem is None:
+                close = suggest(pname, [p.name for p in key.problems], cutoff=0.6)
+                why = f"unknown problem '{pname}'" + (f"; did you mean '{close}'?" if close else "")
+            elif (pname, item) not in asked:
+                listed = ", ".join(i for p, i in self.key_items if p is problem)
+                try:
+                    problem.target(item)
+                    why = f"item '{item}' is not asked in problem '{pname}'"
+                except InputError as exc:
+                    why = exc.message
+                why += f" (the key asks: {listed})"
+            elif (pname, item) in mine:
+                why = (
+                    f"a second answer to {pname} {item} (the first, on line "
+                    f"{mine[(pname, item)].line}, is the one scored)"
+                )
+            if why is not None or problem is None:
+                message = why or "unknown problem"
+                errors.append(RowError(line, student, message))
+                extra.append(
+                    AnswerResult(
+                        pname, item, answer, False, message, line, malformed=True, extra=True
+                    )
+                )
+                continue
+            ask = asked[(pname, item)]
+            pname, item = ask
+            shared = texts.get(answer)
+            if shared is None and len(texts) < MAX_TEXTS:
+                texts[answer] = shared = answer
+            result = problem.verdict(item, answer)  # NB: shared with every same answer: read only
+            if result.malformed:
+                errors.append(RowError(line, student, result.message))
+            mine[ask] = AnswerResult(
+                pname,
+                item,
+                shared or answer,
+                result.passed,
+                result.message,
+                line,
+                result.expected,
+                result.counterexample,
+                value=result.value,
+                malformed=result.malformed,
             )
-        if why is not None or problem is None:
-            message = why or "unknown problem"
-            errors.append(RowError(line, student, message))
-            extra.setdefault(student, []).append(
-                AnswerResult(pname, item, answer, False, message, line, malformed=True, extra=True)
-            )
-            continue
-        ask = asked[(pname, item)]
-        pname, item = ask
-        shared = texts.get(answer)
-        if shared is None and len(texts) < MAX_TEXTS:
-            texts[answer] = shared = answer
-        result = problem.verdict(item, answer)  # NB: shared with every same answer: read only
-        if result.malformed:
-            errors.append(RowError(line, student, result.message))
-        mine[ask] = AnswerResult(
-            pname,
-            item,
-            shared or answer,
-            result.passed,
-            result.message,
-            line,
-            result.expected,
-            result.counterexample,
-            value=result.value,
-            malformed=result.malformed,
-        )
-    feedback: dict[tuple[str, tuple[Any, ...]], list[str] | None] = {}
-    nodal = [
-        p for p in key.problems if any(i.startswith(("node.", "adjoint.")) for i, _ in p.expect)
-    ]
-    students = []
-    for student in list(given):  # NB: each student's answers by item are let go once scored
-        mine = given.pop(student)
-        items = _score_items(key, mine, nodal, feedback) + extra.get(student, [])
-        students.append(StudentResult(student, items))
-    right: dict[tuple[str, str], int] = {}
-    for s in students:
-        for a in s.items:
-            if a.passed and not a.extra:
-                right[(a.problem, a.item)] = right.get((a.problem, a.item), 0) + 1
-    scores = [
-        ItemScore(p.name, item, right.get((p.name, item), 0), len(students))
-        for p, item in key_items
-    ]
-    errors.sort(key=lambda e: e.line)
-    report.students, report.items, report.malformed = students, scores, errors
-    return report
+        items = _score_items(key, mine, self.nodal, self.feedback) + extra
+        return StudentResult(student, items), errors
 
 
 def _score_items(
@@ -181,19 +219,15 @@ def _score_items(
     return out
 
 
-def _read_rows(path: Path) -> Iterator[tuple[int, str, str, str, str] | RowError]:
-    """The rows of an answers CSV in file order, read as they are needed: (line, student,
-    problem, item, answer), or a :class:`RowError` for a row that cannot be read.  A file
-    that cannot be read at all, or whose first line is not a header naming the four
-    columns, is an InputError (exit 2).
-    """
-    header: list[str] | None = None
-    cols: list[int] = []
-    c0 = c1 = c2 = c3 = width = 0
+def _csv_rows(path: Path) -> Iterator[tuple[int, list[str]] | RowError]:
+    """Every row of an answers CSV with its line, read as it is needed (a
+    :class:`RowError` for a row that cannot be read); the first is the header.  A file that
+    cannot be read at all, or is empty, is an InputError (exit 2)."""
     limit = csv.field_size_limit()
     # NB: the default field limit (128 KiB) would lose a row whose answer is huge; such an
     # answer should fail its one check ("too long") and still name its student.
     csv.field_size_limit(1 << 27)
+    empty = True
     try:
         with open(path, newline="", encoding="utf-8-sig") as fh:
             reader = csv.reader(fh)
@@ -205,46 +239,101 @@ def _read_rows(path: Path) -> Iterator[tuple[int, str, str, str, str] | RowError
                 except csv.Error as exc:
                     yield RowError(reader.line_num, "", f"unreadable row: {exc}")
                     continue
-                line = reader.line_num
-                if header is None:
-                    header = [h.strip().lower() for h in row]
-                    missing = [c for c in _COLUMNS if c not in header]
-                    if missing:
-                        raise InputError(
-                            f"{path}: line {line} must be the header {','.join(_COLUMNS)} "
-                            f"(missing: {', '.join(missing)})"
-                        )
-                    cols = [header.index(c) for c in _COLUMNS]
-                    c0, c1, c2, c3 = cols
-                    width = len(header)
-                    continue
-                if len(row) == width:  # the common case, first
-                    s, p, i, a = row[c0], row[c1], row[c2], row[c3]
-                    s, p, i = s.strip(), p.strip(), i.strip()
-                    if s or p or i or any(c.strip() for c in row):
-                        yield (line, s, p, i, a)
-                    continue
-                if not any(c.strip() for c in row):
-                    continue
-                # NB: a row longer than the header is as broken as a short one: "ann,1a,
-                # value,5,9" is a decimal comma, and taking its "5" would mark a wrong number.
-                if len(row) <= max(cols) or len(row) > len(header):
-                    student = row[cols[0]].strip() if cols[0] < len(row) else ""
-                    why = f"{len(row)} fields, but the header has {len(header)}"
-                    if len(row) > len(header):
-                        why += '; an answer with a comma in it is quoted: "5,9"'
-                    yield RowError(line, student, why)
-                    continue
-                s, p, i, a = (row[c] for c in cols)
-                yield (line, s.strip(), p.strip(), i.strip(), a)
+                empty = False
+                yield reader.line_num, row
     except OSError as exc:
         raise InputError(f"cannot read the answers '{path}': {exc.strerror or exc}") from None
     except UnicodeDecodeError:
         raise InputError(f"{path}: not UTF-8 text") from None
     finally:
         csv.field_size_limit(limit)
-    if header is None:
+    if empty:
         raise InputError(
             f"{path}: the answers file is empty; its first line must be the "
             f"header {','.join(_COLUMNS)}"
         )
+
+
+def _columns(path: Path, line: int, row: list[str]) -> list[int]:
+    header = [h.strip().lower() for h in row]
+    missing = [c for c in _COLUMNS if c not in header]
+    if missing:
+        raise InputError(
+            f"{path}: line {line} must be the header {','.join(_COLUMNS)} "
+            f"(missing: {', '.join(missing)})"
+        )
+    return [header.index(c) for c in _COLUMNS]
+
+
+def last_rows(path: Path) -> dict[str, int] | None:
+    """The line of each student's last row, in a quick first pass over the answers: a
+    student is scored (and let go) as soon as that row is read.  None when the answers are
+    not a regular file (a pipe cannot be read twice).
+
+    >>> import tempfile, os
+    >>> a = os.path.join(tempfile.mkdtemp(), "a.csv")
+    >>> _ = open(a, "w").write("student,problem,item,answer\\nann,1,value,6\\nbob,1,value,5\\n"
+    ...                        "ann,1,grad.x,3\\n")
+    >>> last_rows(Path(a))
+    {'ann': 4, 'bob': 3}
+    """
+    import stat
+
+    try:
+        regular = stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        regular = True  # the pass below says why it cannot be read
+    if not regular:
+        return None
+    last: dict[str, int] = {}
+    c0 = -1
+    for got in _csv_rows(path):
+        if isinstance(got, RowError):
+            continue
+        line, row = got
+        if c0 < 0:
+            c0 = _columns(path, line, row)[0]
+        elif len(row) > c0:
+            s = row[c0].strip()
+            if s:
+                last[s] = line
+    return last
+
+
+def _read_rows(path: Path) -> Iterator[tuple[int, str, str, str, str] | RowError]:
+    """The rows of an answers CSV in file order, read as they are needed: (line, student,
+    problem, item, answer), or a :class:`RowError` for a row that cannot be read.  A file
+    that cannot be read at all, or whose first line is not a header naming the four
+    columns, is an InputError (exit 2).
+    """
+    cols: list[int] = []
+    c0 = c1 = c2 = c3 = width = 0
+    for got in _csv_rows(path):
+        if isinstance(got, RowError):
+            yield got
+            continue
+        line, row = got
+        if not cols:
+            cols = _columns(path, line, row)
+            c0, c1, c2, c3 = cols
+            width = len(row)
+            continue
+        if len(row) == width:  # the common case, first
+            s, p, i, a = row[c0], row[c1], row[c2], row[c3]
+            s, p, i = s.strip(), p.strip(), i.strip()
+            if s or p or i or any(c.strip() for c in row):
+                yield (line, s, p, i, a)
+            continue
+        if not any(c.strip() for c in row):
+            continue
+        # NB: a row longer than the header is as broken as a short one: "ann,1a,
+        # value,5,9" is a decimal comma, and taking its "5" would mark a wrong number.
+        if len(row) <= max(cols) or len(row) > width:
+            student = row[c0].strip() if c0 < len(row) else ""
+            why = f"{len(row)} fields, but the header has {width}"
+            if len(row) > width:
+                why += '; an answer with a comma in it is quoted: "5,9"'
+            yield RowError(line, student, why)
+            continue
+        s, p, i, a = (row[c] for c in cols)
+        yield (line, s.strip(), p.strip(), i.strip(), a)
