@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import random
+import shutil
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -184,3 +188,52 @@ def test_exit_codes_of_a_class(cli, tmp_path: Path) -> None:
     assert json.loads(r.out)["students"][1]["score"] == 0
     r = cli("check", str(key), "--answers", str(tmp_path / "none.csv"), "--format", "json")
     assert r.code == 2 and r.out == ""  # 2: nothing written
+
+
+def test_progress_bar_only_on_a_terminal_and_after_a_second(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import time
+
+    from cgdiff import cli as cli_module
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    clock = [100.0]
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
+    for tty in (False, True):
+        err = Tty() if tty else io.StringIO()
+        monkeypatch.setattr("sys.stderr", err)
+        with cli_module._progress("scoring students") as progress:
+            if progress is not None:
+                progress(64, 1000)  # at once: no bar yet
+                assert err.getvalue() == ""
+                clock[0] += 1.5
+                progress(128, 1000)
+        assert (progress is not None) == tty
+        assert ("128/1000" in err.getvalue()) == tty
+
+
+@pytest.mark.skipif(shutil.which("jq") is None, reason="the README's recipe uses jq")
+def test_the_readme_recipe_for_shards_gives_the_whole_class(tmp_path: Path) -> None:
+    script = EXAMPLES / "homework" / "shard.sh"
+    readme = (EXAMPLES.parent / "README.md").read_text(encoding="utf-8")
+    assert script.read_text(encoding="utf-8") in readme  # the README shows the whole script
+    answers = _class(tmp_path, 30, shuffle=True)
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    done = subprocess.run(
+        ["sh", str(script), str(KEY), str(answers), "3"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    merged = json.loads(done.stdout)
+    whole = check_report.check_data(check_answers(KEY, answers))
+    assert len(merged["students"]) == 30
+    for k in ("source", "passed", "failed", "problems", "item_scores", "malformed"):
+        assert merged[k] == whole[k], k
+    by_name = sorted(whole["students"], key=lambda s: s["student"])
+    assert sorted(merged["students"], key=lambda s: s["student"]) == by_name

@@ -561,7 +561,8 @@ def junit_student(s: StudentResult) -> str:
     pieces = _CASES
     for a in s.items:
         e = a.expected
-        key = (a.problem, a.item, a.answer, a.passed, e, type(e), a.message, a.extra, a.line is None)
+        none = a.line is None
+        key = (a.problem, a.item, a.answer, a.passed, e, type(e), a.message, a.extra, none)
         got = pieces.get(key)
         if got is None:
             got = _case_pieces(a)
