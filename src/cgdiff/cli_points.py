@@ -9,6 +9,9 @@ says what repeated ``--at`` means and shows the one-point spelling.
 from __future__ import annotations
 
 import csv
+import math
+import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +33,7 @@ def points_of(
     >>> points_of(parse("w*x"), ["w=2,x=1"], None)
     {'w': 2.0, 'x': 1.0}
     """
-    from .evaluate import stack_points
+    from .evaluate import stack_columns, stack_points
 
     texts = at or []
     rows = [_at_point(a) for a in texts]
@@ -42,7 +45,14 @@ def points_of(
                 if name in shared:
                     raise InputError(f"'{clip(name)}' is given in two --at options")
                 shared[name] = value
-        rows, where = _csv_points(points, shared)
+        got = _csv_points(points, shared)
+        if isinstance(got, dict):  # a CSV of plain numbers, read a column at a time
+            n = next(len(v) for v in got.values() if not isinstance(v, float))
+            first = {name: v if isinstance(v, float) else float(v[0]) for name, v in got.items()}
+            if complete:
+                _check_given(graph, [first], [f"line 2 of {clip(str(points))}"], texts, points)
+            return first if n == 1 else stack_columns(graph, got, n)
+        rows, where = got
     if complete:
         _check_given(graph, rows, where, texts, points)
     if not rows:
@@ -52,18 +62,58 @@ def points_of(
     return stack_points(graph, rows)
 
 
+# A cell that is a plain number, read with float rather than the grammar (the grammar's
+# NUMBER, signed); non-finite results are left to the grammar, which says why.
+_PLAIN = re.compile(r"\s*[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*", re.ASCII)
+
+
+def _cell(text: str) -> Any:
+    """One cell of a ``--points`` CSV: a plain number with float, else through the grammar.
+
+    >>> _cell(" 2.5 "), _cell("-0"), _cell("pi/2")
+    (2.5, 0.0, 1.5707963267948966)
+    """
+    if _PLAIN.fullmatch(text):
+        v = float(text)
+        if math.isfinite(v):
+            return v + 0.0  # NB: -0 is 0, as the grammar reads it
+    from .parse import parse_value
+
+    return parse_value(text)
+
+
+def _plain_column(cells: Sequence[str]) -> Any:
+    """The cells of one column as a float array, when every one is a plain finite number;
+    else None.  NB: ``float`` reads what the grammar's NUMBER reads, signed and with white
+    space around it, and more: ``nan``, ``inf`` (not finite), ``1_0`` and other scripts'
+    digits (not ASCII), which are left to the grammar."""
+    import numpy as np
+
+    text = "".join(cells)
+    if "_" in text or not text.isascii():
+        return None
+    try:
+        a = np.fromiter(map(float, cells), dtype=float, count=len(cells))
+    except ValueError:
+        return None
+    if not np.isfinite(a).all():
+        return None
+    return a + 0.0  # NB: -0 is 0, as the grammar reads it
+
+
 def _at_point(text: str) -> dict[str, float]:
     from .parse import parse_point
 
     return parse_point(text)
 
 
-def _csv_points(points: Path, shared: dict[str, float]) -> tuple[list[dict[str, float]], list[str]]:
-    """The rows of a ``--points`` CSV, each with the shared ``--at`` values; and where each
-    row is, for messages."""
-    from .parse import parse_value
-
-    rows: list[dict[str, float]] = []
+def _csv_points(
+    points: Path, shared: dict[str, float]
+) -> dict[str, Any] | tuple[list[dict[str, Any]], list[str]]:
+    """The points of a ``--points`` CSV with the shared ``--at`` values: by column (name ->
+    array, or a shared number) when every cell is a plain number, else the rows, each a
+    point, and where each row is, for messages."""
+    rows: list[dict[str, Any]] = []
     where: list[str] = []
     try:
         # NB: utf-8-sig drops the BOM that spreadsheet programs write.
@@ -83,23 +133,37 @@ def _csv_points(points: Path, shared: dict[str, float]) -> tuple[list[dict[str, 
                     f"'{clip(both[0])}' is given both by --at and by a column of "
                     f"{clip(str(points))}; give it in one place"
                 )
-            for k, row in enumerate(reader, start=2):
-                if not any(c.strip() for c in row):
-                    continue
-                if len(row) != len(header):
-                    raise InputError(
-                        f"{clip(str(points))}, line {k}: {len(row)} values for {len(header)} names"
-                    )
-                try:
-                    rows.append({**shared, **{h: parse_value(c) for h, c in zip(header, row)}})
-                except CgdiffError as exc:
-                    raise InputError(f"{clip(str(points))}, line {k}: {exc.message}") from None
-                where.append(f"line {k} of {clip(str(points))}")
-            if not rows:
-                raise InputError(f"{clip(str(points))}: no points, only a header row")
+            cells = list(reader)
     except (OSError, UnicodeDecodeError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
         raise InputError(f"cannot read '{clip(str(points))}': {reason}") from None
+    width = len(header)
+    if cells and all(type(v) is float for v in shared.values()):
+        columns: dict[str, Any] = dict(shared)
+        try:
+            by_column = list(zip(*cells, strict=True))
+        except ValueError:  # rows of other lengths: said below, with the line
+            by_column = []
+        if len(by_column) == width:
+            for name, column in zip(header, by_column, strict=True):
+                a = _plain_column(column)
+                if a is None:
+                    break
+                columns[name] = a
+            else:
+                return columns
+    for k, row in enumerate(cells, start=2):
+        if not any(c.strip() for c in row):
+            continue
+        if len(row) != width:
+            raise InputError(f"{clip(str(points))}, line {k}: {len(row)} values for {width} names")
+        try:
+            rows.append({**shared, **{h: _cell(c) for h, c in zip(header, row)}})
+        except CgdiffError as exc:
+            raise InputError(f"{clip(str(points))}, line {k}: {exc.message}") from None
+        where.append(f"line {k} of {clip(str(points))}")
+    if not rows:
+        raise InputError(f"{clip(str(points))}: no points, only a header row")
     return rows, where
 
 

@@ -18,7 +18,15 @@ from .errors import Diagnostic, InputError, UndefinedError
 from .graph import Graph, format_number, shape_reason, shape_text
 from .ops import apply_checked, suggest
 
-__all__ = ["Batch", "Evaluation", "bind_point", "evaluate", "forward", "stack_points"]
+__all__ = [
+    "Batch",
+    "Evaluation",
+    "bind_point",
+    "evaluate",
+    "forward",
+    "stack_columns",
+    "stack_points",
+]
 
 
 class Batch(dict[str, Any]):
@@ -89,6 +97,30 @@ def stack_points(graph: Graph, rows: Sequence[Mapping[str, Any]]) -> dict[str, A
             else:
                 raise InputError(f"no value for input '{name}' in point {len(column) + 1}")
     return Batch({name: np.array(column, dtype=float) for name, column in out.items()})
+
+
+def stack_columns(graph: Graph, columns: Mapping[str, Any], n: int) -> dict[str, Any]:
+    """:func:`stack_points` for points given a column at a time: name -> ``n`` numbers, or
+    one number that every point shares.  An input with no column takes its default.
+
+    >>> from cgdiff import parse
+    >>> stack_columns(parse("w = 2; f = w*x"), {"x": [1.0, 2.0]}, 2)
+    {'w': array([2., 2.]), 'x': array([1., 2.])}
+    """
+    _batchable(graph)
+    for name in columns:
+        if name not in graph.input_names:
+            raise _unknown(graph, name)
+    defaults = graph.defaults()
+    out: dict[str, Any] = {}
+    for name in graph.input_names:
+        if name in columns:
+            out[name] = np.broadcast_to(np.asarray(columns[name], dtype=float), (n,)).copy()
+        elif name in defaults:
+            out[name] = np.full(n, float(defaults[name]))
+        else:
+            raise InputError(f"no value for input '{name}' in point 1")
+    return Batch(out)
 
 
 def _batchable(graph: Graph) -> None:

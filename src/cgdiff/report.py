@@ -107,6 +107,15 @@ def to_jsonable(v: Any) -> Any:
         if a.dtype.kind in "fc":
             if a.ndim == 0:
                 return _scalar(float(a))
+            if a.dtype.kind == "f":  # NB: whole arrays at once: a million points is common
+                finite = np.isfinite(a)
+                if finite.all():
+                    return a.tolist()
+                o = a.astype(object)
+                o[np.isnan(a)] = "nan"
+                o[np.isposinf(a)] = "inf"
+                o[np.isneginf(a)] = "-inf"
+                return o.tolist()
             return [to_jsonable(x) for x in a]
         return a.tolist()
     if isinstance(v, float):
