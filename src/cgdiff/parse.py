@@ -40,6 +40,42 @@ def max_entries() -> int:
         return 250_000_000
 
 
+def max_tokens() -> int:
+    """The most tokens (names, numbers, operators) one text may have: 500,000 (a few seconds
+    of parsing), or the environment variable CGDIFF_MAX_TOKENS.
+
+    >>> max_tokens() > 0
+    True
+    """
+    import os
+
+    try:
+        return int(os.environ.get("CGDIFF_MAX_TOKENS", "500000"))
+    except ValueError:
+        return 500_000
+
+
+def _check_length(text: str) -> None:
+    """Refuse at once a text the parser would take more than a few seconds on (a sum of a
+    million terms takes about 25 s and 1 GB), naming the limit and how to raise it."""
+    limit = max_tokens()
+    if len(text) <= limit:  # NB: a token is a character or more: a shorter text passes unread
+        return
+    import re
+
+    count = sum(1 for _ in re.finditer(_TOKEN, text))
+    if count > limit:
+        raise InputError(
+            f"the input is too long: about {count:,} tokens (names, numbers, operators), "
+            f"more than the limit of {limit:,}",
+            hint="set the environment variable CGDIFF_MAX_TOKENS to a larger number to "
+            "raise the limit (parsing takes about 10 s per million tokens)",
+        )
+
+
+_TOKEN = r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|\w+|[^\w\s]"
+
+
 class _Spec:
     """What one parse knows: the builder, the names assigned so far and where."""
 
@@ -447,6 +483,7 @@ def parse(
     text = unicodedata.normalize("NFC", text)
     if not text.strip():
         raise InputError("the expression is empty")
+    _check_length(text)
     spec = _Spec(text, seed, Path(base) if base is not None else None)
     parser = _parser()
     with _LOCK:
