@@ -237,3 +237,16 @@ def test_the_readme_recipe_for_shards_gives_the_whole_class(tmp_path: Path) -> N
         assert merged[k] == whole[k], k
     by_name = sorted(whole["students"], key=lambda s: s["student"])
     assert sorted(merged["students"], key=lambda s: s["student"]) == by_name
+
+
+def test_long_answers_are_not_kept_to_share() -> None:
+    from cgdiff.check import AnswerResult, StudentResult
+
+    long = "x" * 500 + "+1"
+    a = AnswerResult("p", "value", long, False, "wrong", line=2)
+    before = (len(check_report._PIECES), len(check_report._CASES))
+    text = check_report.json_student(StudentResult("ann", [a]))
+    xml = check_report.junit_student(StudentResult("ann", [a]))
+    assert (len(check_report._PIECES), len(check_report._CASES)) == before
+    assert json.loads(text)["items"][0]["answer"] == long
+    assert xml == check_report._suite_xml(*check_report._student_suite(StudentResult("ann", [a])))

@@ -263,12 +263,12 @@ def json_student(s: StudentResult) -> str:
         got = pieces.get(key)
         if got is None:
             got = _pieces(a)
-            if len(pieces) < _MAX_PIECES:
+            if len(pieces) < _MAX_PIECES and _small(a):
                 pieces[key] = got
         message = messages.get(a.message)
         if message is None:
             message = encode(a.message)
-            if len(messages) < _MAX_PIECES:
+            if len(messages) < _MAX_PIECES and len(a.message) <= 1000:
                 messages[a.message] = message
         line = "" if a.line is None else f', "line": {a.line}'
         rows.append(f"{got[0]}{message}{line}{got[1]}")
@@ -276,7 +276,14 @@ def json_student(s: StudentResult) -> str:
     return f'{head[:-1]}, "items": [{", ".join(rows)}]}}'
 
 
-_MAX_PIECES = 100_000  # pieces of JSON kept to share, at most
+_MAX_PIECES = 100_000  # pieces of JSON or XML kept to share, at most (of short answers only)
+
+
+def _small(a: AnswerResult) -> bool:
+    # NB: so that what is kept stays small: 100,000 long answers would be a gigabyte.
+    return (a.answer is None or len(a.answer) <= 200) and len(a.message) <= 1000
+
+
 _PIECES: dict[tuple[Any, ...], tuple[str, str]] = {}
 _MESSAGES: dict[str, str] = {}
 
@@ -566,7 +573,7 @@ def junit_student(s: StudentResult) -> str:
         got = pieces.get(key)
         if got is None:
             got = _case_pieces(a)
-            if len(pieces) < _MAX_PIECES:
+            if len(pieces) < _MAX_PIECES and _small(a):
                 pieces[key] = got
         if got is None:  # a message too long to cut here: the whole case, the slow way
             return _suite_xml(*_student_suite(s))
