@@ -123,3 +123,13 @@ def test_a_misspelt_key_field_gets_a_did_you_mean(cli, tmp_path: Path) -> None:
     key.write_text('[[problem]]\nname = "a"\nexpr = "x^2"\nta = { x = 1 }\nexpect.value = 1\n')
     r = cli("check", str(key))
     assert r.code == 2 and "unknown key 'ta'; did you mean 'at'?" in r.err
+
+
+def test_a_header_only_answers_file_warns(cli, tmp_path: Path) -> None:
+    key = tmp_path / "key.toml"
+    key.write_text(KEY)
+    answers = tmp_path / "a.csv"
+    answers.write_text("student,problem,item,answer\n")
+    r = cli("check", str(key), "--answers", str(answers), "--format", "json")
+    assert "has a header but no answers" in r.err
+    assert json.loads(r.out)["students"] == []

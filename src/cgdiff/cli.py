@@ -8,11 +8,9 @@ evaluators) are imported inside the commands that use them, so start-up stays fa
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import sys
-from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,6 +19,17 @@ import typer
 from typer.core import TyperCommand
 
 from . import __version__
+from .cli_output import (
+    _clip_lines,
+    _out,
+    _Progress,
+    _progress,
+    _show,
+    _state,
+    _streamed,
+    _warn,
+    write_atomic,
+)
 from .cli_points import one_point, points_of
 from .errors import CgdiffError, InputError
 from .errors import clip as _clip
@@ -35,7 +44,6 @@ app = typer.Typer(
     help="Differentiate expressions and small model specs through their computation graph.",
 )
 
-_state: dict[str, Any] = {"color": True, "out_file": None, "pending": [], "seed": 0}
 
 # An expression may start with '-' ("-x^2", "-1"): an unknown option is then read as the
 # EXPR argument.  That is why no option has a one-letter form that an expression could
@@ -242,201 +250,6 @@ def _wrt(wrt: str | None) -> list[str] | None:
     if not names:
         raise InputError("--wrt needs at least one input name")
     return names
-
-
-def _console(stderr: bool = False) -> Any:
-    from rich.console import Console
-
-    tty = (sys.stderr if stderr else sys.stdout).isatty()
-    plain = not _state["color"]
-    return Console(
-        stderr=stderr,
-        no_color=plain,
-        color_system=None if plain else "auto",  # --no-color: no bold or italics either
-        highlight=False,
-        width=None if tty else _columns(),
-        emoji=False,
-    )
-
-
-def _columns() -> int:
-    """The width of output that goes to a pipe or a file: ``COLUMNS`` if set (as in
-    ``COLUMNS=200 cgdiff graph ... | less``), else 120."""
-    text = os.environ.get("COLUMNS", "").strip()
-    return max(int(text), 20) if text.isdigit() else 120
-
-
-def _show(renderable: Any) -> None:
-    if _state["out_file"] is None and sys.stdout.isatty():
-        _console().print(renderable)
-        return
-    # NB: Rich pads every line of a table to its width; a file or a pipe gets no trailing
-    # spaces (diff, grep and editors see them).  A file (-o) gets no colour.
-    console = _console() if _state["out_file"] is None else None
-    if console is None:
-        from rich.console import Console
-
-        console = Console(no_color=True, color_system=None, width=_columns(), emoji=False)
-    with console.capture() as captured:
-        console.print(renderable)
-    _out("\n".join(line.rstrip() for line in captured.get().split("\n")).rstrip("\n"))
-
-
-def _out(text: str) -> None:
-    text = text if text.endswith("\n") else text + "\n"
-    if _state["out_file"] is None:
-        sys.stdout.write(text)
-    else:  # written by main() once the command has finished without an error
-        _state["pending"].append(text)
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file beside it and a rename, so that
-    ``path`` holds either what it held before or the whole new text, never a part."""
-    with _atomic(path) as write:
-        write(text)
-
-
-@contextlib.contextmanager
-def _atomic(path: Path) -> Iterator[Callable[[str], Any]]:
-    """A ``write`` function into a temporary file beside ``path``, renamed to ``path`` once
-    the block has finished; on an error the temporary file is removed, ``path`` untouched."""
-    import tempfile
-
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            yield fh.write
-            fh.flush()
-            os.fsync(fh.fileno())
-        if path.exists():
-            mode = path.stat().st_mode & 0o7777
-        else:
-            umask = os.umask(0)
-            os.umask(umask)
-            mode = 0o666 & ~umask
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-@contextlib.contextmanager
-def _streamed() -> Iterator[Callable[[str], Any]]:
-    """A ``write`` function for output written as it is made: standard output, or with
-    ``-o FILE`` a temporary file renamed to FILE once the command has finished."""
-    target = _state["out_file"]
-    if target is None:
-        yield sys.stdout.write
-        return
-    try:
-        with _atomic(target) as write:
-            yield write
-    except OSError as exc:
-        if exc.filename is None:
-            raise
-        raise InputError(f"cannot write '{target}': {exc.strerror or exc}") from None
-    _state["out_file"] = None  # written: main() has nothing left to write
-
-
-class _Progress:
-    """A Rich progress bar on stderr for forward mode and central differences: shown only
-    when stderr is a terminal and the work has taken over a second (never in a pipe)."""
-
-    def __init__(self, what: str) -> None:
-        import time
-
-        self.what, self.clock, self.start = what, time.monotonic, time.monotonic()
-        self.bar: Any = None
-        self.task: Any = None
-        self.tty = sys.stderr is not None and sys.stderr.isatty()
-
-    def __call__(self, done: int, total: int) -> None:
-        if not self.tty:
-            return
-        if self.bar is None:
-            if self.clock() - self.start < 1.0:
-                return
-            from rich.progress import Progress
-
-            self.bar = Progress(console=_console(stderr=True), transient=True)
-            self.bar.start()
-            self.task = self.bar.add_task(f"{self.what}: sweeps", total=total)
-        self.bar.update(self.task, completed=done)
-
-    def __enter__(self) -> _Progress:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bar is not None:
-            self.bar.stop()
-
-
-class _ClassProgress:
-    """A Rich progress bar on standard error, shown once a run has taken a second, and only
-    when standard error is a terminal (never in a pipe or a CI log)."""
-
-    def __init__(self, what: str) -> None:
-        import time
-
-        self.what = what
-        self.start = time.monotonic()
-        self.bar: Any = None
-        self.task: Any = None
-
-    def __call__(self, done: int, total: int | None) -> None:
-        import time
-
-        if self.bar is None:
-            if time.monotonic() - self.start < 1.0:
-                return
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-            # NB: refreshed by hand (no thread: worker processes are forked while it runs)
-            self.bar = Progress(
-                "{task.description}",
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=_console(stderr=True),
-                transient=True,
-                auto_refresh=False,
-            )
-            self.bar.start()
-            self.task = self.bar.add_task(self.what, total=total)
-        self.bar.update(self.task, completed=done)
-        self.bar.refresh()
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.stop()
-            self.bar = None
-
-
-@contextlib.contextmanager
-def _progress(what: str) -> Iterator[Callable[[int, int | None], None] | None]:
-    if sys.stderr is None or not sys.stderr.isatty():
-        yield None
-        return
-    bar = _ClassProgress(what)
-    try:
-        yield bar
-    finally:
-        bar.close()
-
-
-def _warn(diagnostics: Any) -> None:
-    seen = set()
-    for d in diagnostics:
-        text = d.text()
-        if text not in seen:
-            seen.add(text)
-            sys.stderr.write(f"warning: {_clip_lines(text)}\n")
-
-
-# -- commands -------------------------------------------------------------------------------
 
 
 @app.command("eval", context_settings=_EXPR, cls=_Command)
@@ -728,6 +541,8 @@ def _check_class(path: Path, answers: Path, fmt: CheckFormat, jobs: int | None) 
 
     run = ClassRun(path, answers, jobs=jobs or default_jobs())
     _check_warnings(run.report, False)
+    if run.total == 0:  # a header and nothing else: most likely the wrong file
+        sys.stderr.write(f"warning: {_clip(str(answers))} has a header but no answers\n")
     if fmt in (CheckFormat.json, CheckFormat.junit):
         writer = check_report.write_json if fmt is CheckFormat.json else check_report.write_junit
         with _streamed() as write, _progress("scoring students") as progress:
@@ -895,12 +710,6 @@ def _usage_message(exc: Exception, message: str) -> str:
             ". Did you mean", "; did you mean"
         ).rstrip(".")
     return message
-
-
-def _clip_lines(text: str, width: int = 300) -> str:
-    """Every line of a message cut to ``width`` characters: user text echoed by click (an
-    option's value) or in a warning may be any length."""
-    return "\n".join(_clip(line, width) for line in text.split("\n"))
 
 
 def _exit(code: int, argv: list[str] | None) -> int:
