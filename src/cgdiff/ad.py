@@ -278,13 +278,13 @@ def _sweep_arrays(
         else:
             if kind == 0:
                 ps = [rule(b, xs[0], values[i])]
-            elif kind == 3:
-                ps = [b.const(s) for s in rule]
-            elif kind == 4:
-                ps = [xs[1], xs[0]]
+                cs = [b.mul(g, ps[0])]
+            elif kind == 3:  # add, sub: the adjoint itself, or its negative; no product
+                ps = [b.const(s) for s in rule] if local is not None else None
+                cs = [(g if s > 0 else b.neg(g)) if w else None for s, w in zip(rule, want)]
             else:
-                ps = rule(b, xs, values[i], want)
-            cs = [b.mul(g, p) if w else None for p, w in zip(ps, want)]
+                ps = [xs[1], xs[0]] if kind == 4 else rule(b, xs, values[i], want)
+                cs = [b.mul(g, p) if w else None for p, w in zip(ps, want)]
         for a, c, w in zip(args, cs, want):
             if not w or c is None:
                 continue
@@ -504,7 +504,10 @@ def grad(
     result = Gradient(ev, [graph.nodes[i].label for i in ids], {}, steps, mode)
     with np.errstate(all="ignore"):
         # Reverse mode runs in every mode: the others are measured against it.
-        needs = graph.variable()
+        # NB: with record (the per-node table) every node's adjoint is shown; otherwise
+        # only nodes on a path from an input of wrt take one: the adjoint of the MLP's
+        # data X (a 64×128 @ 128×784 product) is never asked for, so never computed.
+        needs = graph.variable() if record else _needs(graph, ids)
         t0 = time.perf_counter()
         adj, local, counted = backward(
             graph, ev.values, NUMERIC, _seed(ev.value), needs, record=record
@@ -554,6 +557,15 @@ def grad(
             ]
         result.diagnostics += found
     return result
+
+
+def _needs(graph: Graph, ids: Sequence[int]) -> list[bool]:
+    """:func:`depends_on` the inputs ``ids``, kept with the graph (one loop per graph)."""
+    key = tuple(ids)
+    kept: tuple[tuple[int, ...], list[bool]] | None = graph.cache.get("needs")
+    if kept is None or kept[0] != key:
+        kept = graph.cache["needs"] = (key, depends_on(graph, ids))
+    return kept[1]
 
 
 def _zero_like(value: Any, zero: Any) -> Any:

@@ -21,8 +21,8 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from .array_ops import size_of
 from .errors import CgdiffError, Diagnostic, InputError, InternalError
-from .graph import Graph, GraphBuilder
-from .ops import CONSTANTS, FUNCTIONS, resolve_function, suggest
+from .graph import Graph, GraphBuilder, shape_reason, shape_text
+from .ops import CONSTANTS, FUNCTIONS, apply_checked, resolve_function, suggest
 
 __all__ = ["parse", "parse_point", "parse_value", "read_array", "read_source", "split_top"]
 
@@ -592,14 +592,34 @@ def parse_value(text: str) -> Any:
     g = parse(text)
     node = g.nodes[g.output]
     if node.kind != "const" and not g.input_names:  # left unfolded: [1, 2] + [1, 2, 3]
-        value = g.eval().value  # raises the error that names the shapes
-        return float(value) if np.ndim(value) == 0 else value
+        raise _unfolded(g, text)
     if node.kind != "const":
         names = ", ".join(g.input_names) or text
         raise InputError(
             f"'{text.strip()}' is not a number or constant expression (it uses {names})"
         )
     return float(node.value) if np.ndim(node.value) == 0 else node.value
+
+
+def _unfolded(g: Graph, text: str) -> InputError:
+    """The error of a constant expression that was left unfolded: the first op whose
+    constant inputs' shapes do not fit it (an overflow, exp(1000), is not finite)."""
+    for i in g.op_ids:
+        n = g.nodes[i]
+        assert n.op is not None
+        if all(g.nodes[a].kind == "const" for a in n.args):
+            values = [g.nodes[a].value for a in n.args]
+            try:
+                apply_checked(n.op, values, n.params)
+            except (ValueError, IndexError) as exc:
+                shapes = " and ".join(dict.fromkeys(shape_text(np.shape(v)) for v in values))
+                if n.op.name == "stack":
+                    return InputError(
+                        f"'{_short(text.strip())}' is a ragged array literal: its entries "
+                        f"have shapes {shapes}"
+                    )
+                return InputError(f"'{_short(text.strip())}': {shape_reason(exc, shapes)}")
+    return InputError(f"the value '{_short(text.strip())}' is not finite")
 
 
 def read_array(name: str, base: Path | None = None) -> tuple[Any, list[Diagnostic]]:
