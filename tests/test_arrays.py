@@ -416,6 +416,24 @@ def test_mlp_value_and_gradient_match_a_hand_written_backprop() -> None:
     assert r.steps.forward_mode == g.n_ops * p
 
 
+def test_mlp_adjoints_of_the_data_only_when_every_node_is_shown() -> None:
+    # The data X takes no gradient, so plain reverse mode never computes its adjoint (a
+    # 64×128 @ 128×784 product); the per-node table (record) shows every node's adjoint.
+    g = parse((EXAMPLES / "mlp.cg").read_text(), base=EXAMPLES)
+    X = g.by_name["X"]
+    assert g.grad().adjoints[X] is None
+    r = g.grad(record=True)
+    W1 = r.values[g.by_name["W1"]]
+    Z1 = r.values[X] @ W1
+    H = np.maximum(Z1, 0)
+    P = r.values[g.by_name["P"]]
+    Y = r.values[g.by_name["Y"]]
+    dZ2 = (P * Y.sum(axis=1, keepdims=True) - Y) / 64
+    dZ1 = (dZ2 @ r.values[g.by_name["W2"]].T) * (H > 0)
+    np.testing.assert_allclose(r.adjoints[X], dZ1 @ W1.T, rtol=1e-9, atol=1e-18)
+    np.testing.assert_allclose(r.gradient["W1"], g.grad().gradient["W1"])
+
+
 def test_mlp_through_the_cli_as_json(cli) -> None:
     run = cli("grad", f"@{EXAMPLES / 'mlp.cg'}", "--format", "json")
     assert run.code == 0, run.err
