@@ -316,7 +316,11 @@ def shape_error(graph: Graph, i: int, values: Sequence[Any], exc: Exception) -> 
         why = f"axis {axis} is out of range for {labels[0]} of shape {texts[0]}, which has {have}"
     elif name == "matmul" and all(shapes):
         inner = (shapes[0][-1], shapes[1][-2] if len(shapes[1]) > 1 else shapes[1][0])
-        why = f"{texts[0]} @ {texts[1]}: the inner dimensions {inner[0]} and {inner[1]} differ"
+        why = (
+            f"shapes {texts[0]} and {texts[1]} do not fit: a matrix product needs the left's "
+            f"last size ({inner[0]}) to equal the right's first (or second-last) size "
+            f"({inner[1]})"
+        )
     elif n.op.elementwise and len(shapes) == 2 and "broadcast" in str(exc):
         why = f"shapes {' and '.join(texts)} cannot be broadcast together"
     else:
