@@ -49,6 +49,20 @@ def median_time(fn: Any, repeat: int) -> float:
     return statistics.median(times)
 
 
+def interleaved(fns: list[Any], repeat: int) -> list[float]:
+    """The median time of each function, run in turn (a, b, c, a, b, c, ...), so that a
+    busy moment of a shared machine (or of BLAS's threads) hits every one alike."""
+    times: list[list[float]] = [[] for _ in fns]
+    for f in fns:
+        f()  # warm
+    for _ in range(repeat):
+        for k, f in enumerate(fns):
+            t = time.perf_counter()
+            f()
+            times[k].append(time.perf_counter() - t)
+    return [statistics.median(ts) for ts in times]
+
+
 def check(grads: dict[str, Any], expected: dict[str, np.ndarray], who: str) -> None:
     for k, v in expected.items():
         got = np.asarray(grads[k])
@@ -108,10 +122,12 @@ def in_process(repeat: int) -> None:
     L, expected = value_and_grad(**point)
     assert abs(float(r.value) - L) <= 1e-12 * abs(L)
     check(r.gradient, expected, "cgdiff")
-    t_np = median_time(lambda: value_and_grad(**point), repeat)
-    t_ours = median_time(g.grad, repeat)
-    t_eval = median_time(g.eval, repeat)
-    print(f"W4: examples/mlp.cg, {g.n_ops} operations, {r.steps.inputs:,} weights (median)")
+    t_np, t_ours, t_eval = interleaved([lambda: value_and_grad(**point), g.grad, g.eval], repeat)
+    threads = os.environ.get("OPENBLAS_NUM_THREADS", "default")
+    print(
+        f"W4: examples/mlp.cg, {g.n_ops} operations, {r.steps.inputs:,} weights "
+        f"(medians, interleaved; OPENBLAS_NUM_THREADS={threads})"
+    )
     print(f"  hand-written numpy forward + backprop  {t_np * 1e3:8.3f} ms")
     print(
         f"  cgdiff Graph.grad() (value + gradient) {t_ours * 1e3:8.3f} ms   "
