@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 
@@ -132,9 +131,10 @@ def test_a_ragged_literal(cli, tmp_path: Path, spec: str, shapes: str) -> None:
         ("ragged.csv", b"1,2\n3\n", "not a rectangular table"),
         ("words.csv", b"1,a\n2,3\n", "not a rectangular table"),
         ("garbage.csv", bytes(range(256)) * 4, "not a rectangular table"),
-        ("garbage.npy", os.urandom(64), "not a rectangular table"),
+        ("garbage.npy", np.random.default_rng(0).bytes(64), "not an array saved by numpy"),
         ("data.json", b"[1, 2]", "numbers are read from .csv, .txt or .npy"),
     ],
+    ids=lambda v: v if isinstance(v, str) and "." in v else "",
 )
 @pytest.mark.parametrize("how", ["spec", "at"])
 def test_a_bad_data_file(cli, tmp_path: Path, monkeypatch, name, content, what, how) -> None:
@@ -160,7 +160,7 @@ def test_nan_and_inf_in_a_data_file_give_a_warning(cli, tmp_path: Path, monkeypa
     else:
         run = cli("grad", "sum(w * X)", "--at", "w=2,X=@x.csv", "--format", "json")
     assert run.code == 0, run.err
-    assert "2 entries that are NaN or infinite" in run.err
+    assert "2 entries" in run.err and "NaN or infinite" in run.err
     assert run.err.startswith("warning:")
 
 
