@@ -91,6 +91,12 @@ def stack_points(graph: Graph, rows: Sequence[Mapping[str, Any]]) -> dict[str, A
                 raise _unknown(graph, name)
         for name, column in out.items():
             if name in row:
+                if np.ndim(row[name]):
+                    raise InputError(
+                        f"'{name}' has shape {shape_text(np.shape(row[name]))} in point "
+                        f"{len(column) + 1}; several points take one number per input: "
+                        "give an array input at one point (one --at)"
+                    )
                 column.append(float(row[name]))
             elif name in defaults:
                 column.append(defaults[name])
@@ -125,9 +131,16 @@ def stack_columns(graph: Graph, columns: Mapping[str, Any], n: int) -> dict[str,
 
 def _batchable(graph: Graph) -> None:
     if not graph.elementwise:
+        from .printing import node_formula
+
+        first = next((n for n in graph.nodes if n.op is not None and not n.op.elementwise), None)
+        where = ""
+        if first is not None:
+            line = f", line {first.line}" if first.line else ""
+            where = f" ({first.label} = {node_formula(graph, first.id)}{line})"
         raise InputError(
-            "several points need a spec of numbers; a spec with vectors or matrices "
-            "takes one point at a time"
+            "several points need a spec of numbers; a spec with vectors or matrices"
+            f"{where} takes one point at a time: give one --at"
         )
 
 
@@ -266,15 +279,54 @@ def forward(
 
 
 def shape_error(graph: Graph, i: int, values: Sequence[Any], exc: Exception) -> InputError:
-    """The error for node ``i`` whose inputs' shapes do not fit its op."""
+    """The error for node ``i`` whose inputs' shapes do not fit its op: the node, its
+    formula, its line, the shapes and what is wrong with them.
+
+    >>> from cgdiff import parse
+    >>> g = parse("a = [1, 2]\\nb = [1, 2, 3]\\nf = sum(a + b)")
+    >>> g.eval()
+    Traceback (most recent call last):
+    cgdiff.errors.InputError: t1 = a + b (line 3): shapes 2 and 3 cannot be broadcast together
+    """
     from .printing import node_formula
 
     n = graph.nodes[i]
-    shapes = " and ".join(shape_text(np.shape(values[a])) for a in n.args)
+    assert n.op is not None
+    shapes = [np.shape(values[a]) for a in n.args]
+    texts = [shape_text(sh) for sh in shapes]
+    labels = [graph.nodes[a].label for a in n.args]
+    params = n.params or {}
+    name, axis = n.op.name, params.get("axis")
+    if name == "stack":
+        seen = list(dict.fromkeys(texts))
+        why = f"a ragged array literal: its entries have shapes {' and '.join(seen)}"
+    elif "index" in params:
+        index, ndim = params["index"], len(shapes[0])
+        where = ", ".join(map(str, index))
+        if len(index) > ndim:
+            why = (
+                f"{len(index)} indices [{where}] for {labels[0]} of shape {texts[0]}, "
+                f"which has {ndim} ax{'is' if ndim == 1 else 'es'}"
+            )
+        else:
+            why = f"index [{where}] is out of range for {labels[0]} of shape {texts[0]}"
+    elif axis is not None and not -len(shapes[0]) <= axis < max(len(shapes[0]), 1):
+        ndim = len(shapes[0])
+        have = f"axes 0 to {ndim - 1} (or -1 to -{ndim})" if ndim else "no axes"
+        why = f"axis {axis} is out of range for {labels[0]} of shape {texts[0]}, which has {have}"
+    elif name == "matmul" and all(shapes):
+        inner = (shapes[0][-1], shapes[1][-2] if len(shapes[1]) > 1 else shapes[1][0])
+        why = (
+            f"shapes {texts[0]} and {texts[1]} do not fit: a matrix product needs the left's "
+            f"last size ({inner[0]}) to equal the right's first (or second-last) size "
+            f"({inner[1]})"
+        )
+    elif n.op.elementwise and len(shapes) == 2 and "broadcast" in str(exc):
+        why = f"shapes {' and '.join(texts)} cannot be broadcast together"
+    else:
+        why = shape_reason(exc, " and ".join(texts))
     line = f" (line {n.line})" if n.line else ""
-    return InputError(
-        f"{n.label} = {node_formula(graph, i)}{line}: {shape_reason(exc, shapes)}", line=n.line
-    )
+    return InputError(f"{n.label} = {node_formula(graph, i)}{line}: {why}", line=n.line)
 
 
 def describe_point(

@@ -423,12 +423,10 @@ class GraphBuilder:
         values = [self.nodes[a].value for a in args]
         try:
             out, problem = apply_checked(op, values, params)
-        except (ValueError, IndexError) as exc:  # shapes that do not fit, an index too far
-            sizes = " and ".join(shape_text(np.shape(v)) for v in values)
-            shown = [self.nodes[a].label for a in args]
-            text = f" {op.symbol} ".join(shown) if op.symbol and len(shown) == 2 else op.name
-            where = f" (line {line})" if line else ""
-            raise InputError(f"{text}{where}: {shape_reason(exc, sizes)}", line=line) from None
+        except (ValueError, IndexError):  # shapes that do not fit, an index too far
+            # NB: left unfolded, so that the forward pass raises the error with the node's
+            # name, its inputs' shapes and its line, as for shapes known only at a point.
+            return self._append("op", op, args, line=line, params=params)
         if problem == "undefined":
             shown = [self.nodes[a].label for a in args]
             text = (

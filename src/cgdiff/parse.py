@@ -21,8 +21,8 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from .array_ops import size_of
 from .errors import CgdiffError, Diagnostic, InputError, InternalError
-from .graph import Graph, GraphBuilder, shape_text
-from .ops import CONSTANTS, FUNCTIONS, resolve_function, suggest
+from .graph import Graph, GraphBuilder, shape_reason, shape_text
+from .ops import CONSTANTS, FUNCTIONS, apply_checked, resolve_function, suggest
 
 __all__ = ["parse", "parse_point", "parse_value", "read_array", "read_source", "split_top"]
 
@@ -92,6 +92,10 @@ class _Spec:
         self.output_named = False
         self.statements = 0
         self.bare: int | None = None  # the statement number of an unassigned expression
+        # The line of the last name, number or call read: the line of the op nodes that the
+        # parser makes next (an operator's own token is not kept), so that an error found
+        # when the graph runs (shapes that do not fit) points at its line.
+        self.line: int | None = None
 
     def check_bare(self) -> None:
         """Only the last statement may be an expression without a name."""
@@ -183,7 +187,7 @@ def _binary(name: str) -> Any:
     """The rule callback of a binary operator: one node of op ``name``."""
 
     def rule(self: _Build, c: list[int]) -> int:
-        return self.s.b.op(name, c[0], c[1])
+        return self.s.b.op(name, c[0], c[1], line=self.s.line)
 
     return rule
 
@@ -203,6 +207,7 @@ class _Build(Transformer):  # type: ignore[type-arg]
         return self.spec
 
     def number(self, c: list[Token]) -> int:
+        self.s.line = c[0].line
         value = float(c[0])
         if not math.isfinite(value):
             raise self.s.fail(f"the number {_short(str(c[0]))} is too large", c[0])
@@ -212,6 +217,7 @@ class _Build(Transformer):  # type: ignore[type-arg]
         tok = c[0]
         name = str(tok)
         s = self.s
+        s.line = tok.line
         for k, ch in enumerate(name):
             if unicodedata.category(ch) == "No" and ch not in _SUBSCRIPTS:
                 raise s.fail_at(_pasted(ch), tok, k)  # ½, or a superscript with no base
@@ -231,6 +237,7 @@ class _Build(Transformer):  # type: ignore[type-arg]
 
     def call(self, c: list[Any]) -> int:
         tok, args = c[0], c[1:]
+        self.s.line = tok.line
         op = resolve_function(str(tok), len(args))
         assert op is not None  # the lexer callback lets only known functions through
         lo, hi = op.arity
@@ -277,19 +284,18 @@ class _Build(Transformer):  # type: ignore[type-arg]
 
     def index(self, c: list[Any]) -> int:
         node, toks = c[0], c[1:]
+        self.s.line = toks[0].line
         return self.s.b.op("index", node, line=toks[0].line, index=tuple(int(t) for t in toks))
 
     def stack(self, c: list[int]) -> int:
-        nodes = self.s.b.nodes
-        shapes = {np.shape(nodes[a].value) for a in c if nodes[a].kind == "const"}
-        if len(shapes) > 1:
-            shown = " and ".join(sorted(shape_text(sh) for sh in shapes))
-            raise InputError(f"a ragged array literal: its entries have shapes {shown}")
-        return self.s.b.op("stack", *c)
+        # NB: a ragged literal ([[1, 2], [3]]) is not folded; the forward pass names it,
+        # its shapes and its line, as it does for any shapes that do not fit.
+        return self.s.b.op("stack", *c, line=self.s.line)
 
     def file(self, c: list[Token]) -> int:
         tok = c[0]
         s = self.s
+        s.line = tok.line
         try:
             value, notes = read_array(str(tok)[1:], s.base)
         except InputError as exc:
@@ -300,13 +306,13 @@ class _Build(Transformer):  # type: ignore[type-arg]
         return i
 
     def matmul(self, c: list[int]) -> int:
-        return self.s.b.op("matmul", c[0], c[1])
+        return self.s.b.op("matmul", c[0], c[1], line=self.s.line)
 
     def pow(self, c: list[int]) -> int:
         b = self.s.b
         if b.is_const(c[1], 0.0):  # x^0 is 1, with derivative 0, wherever x is
             return b.one
-        return b.op("pow", c[0], c[1])
+        return b.op("pow", c[0], c[1], line=self.s.line)
 
     add = _binary("add")
     sub = _binary("sub")
@@ -319,13 +325,13 @@ class _Build(Transformer):  # type: ignore[type-arg]
         return self.pow([c[0], self.s.b.const(exponent)])
 
     def sqrt(self, c: list[int]) -> int:
-        return self.s.b.op("sqrt", c[0])  # √x, pasted
+        return self.s.b.op("sqrt", c[0], line=self.s.line)  # √x, pasted
 
     def cbrt(self, c: list[int]) -> int:
-        return self.s.b.op("cbrt", c[0])  # ∛x, pasted
+        return self.s.b.op("cbrt", c[0], line=self.s.line)  # ∛x, pasted
 
     def neg(self, c: list[int]) -> int:
-        return self.s.b.op("neg", c[0])
+        return self.s.b.op("neg", c[0], line=self.s.line)
 
     def pos(self, c: list[int]) -> int:
         return c[0]  # +x is x; a copy node is made only where a name needs one
@@ -551,6 +557,17 @@ def _syntax_error(exc: UnexpectedInput, text: str, spec: _Spec) -> InputError:
         what = "end of input"
     else:  # pragma: no cover
         what = "input"
+    expected = set(getattr(exc, "expected", None) or ())
+    if isinstance(exc, UnexpectedToken) and (
+        expected == {"INDEX"} or expected == {"COMMA", "RSQB"}
+    ):  # inside x[...]: x[1.5], x[i], x[]
+        what = f"an index must be a whole number, as in x[0] or W[1, -1]; unexpected {what}"
+        return InputError(
+            f"{what} at line {line}, column {column}",
+            line=line,
+            column=column,
+            source_line=spec.lines[line - 1] if 0 < line <= len(spec.lines) else "",
+        )
     if what == "end of input" or line is None or line < 1:  # point past the last character
         lines = text.rstrip("\n").split("\n")
         line, column = len(lines), len(lines[-1]) + 1
@@ -574,12 +591,35 @@ def parse_value(text: str) -> Any:
         return read_array(text.strip()[1:])[0]
     g = parse(text)
     node = g.nodes[g.output]
+    if node.kind != "const" and not g.input_names:  # left unfolded: [1, 2] + [1, 2, 3]
+        raise _unfolded(g, text)
     if node.kind != "const":
         names = ", ".join(g.input_names) or text
         raise InputError(
             f"'{text.strip()}' is not a number or constant expression (it uses {names})"
         )
     return float(node.value) if np.ndim(node.value) == 0 else node.value
+
+
+def _unfolded(g: Graph, text: str) -> InputError:
+    """The error of a constant expression that was left unfolded: the first op whose
+    constant inputs' shapes do not fit it (an overflow, exp(1000), is not finite)."""
+    for i in g.op_ids:
+        n = g.nodes[i]
+        assert n.op is not None
+        if all(g.nodes[a].kind == "const" for a in n.args):
+            values = [g.nodes[a].value for a in n.args]
+            try:
+                apply_checked(n.op, values, n.params)
+            except (ValueError, IndexError) as exc:
+                shapes = " and ".join(dict.fromkeys(shape_text(np.shape(v)) for v in values))
+                if n.op.name == "stack":
+                    return InputError(
+                        f"'{_short(text.strip())}' is a ragged array literal: its entries "
+                        f"have shapes {shapes}"
+                    )
+                return InputError(f"'{_short(text.strip())}': {shape_reason(exc, shapes)}")
+    return InputError(f"the value '{_short(text.strip())}' is not finite")
 
 
 def read_array(name: str, base: Path | None = None) -> tuple[Any, list[Diagnostic]]:
@@ -612,7 +652,8 @@ def read_array(name: str, base: Path | None = None) -> tuple[Any, list[Diagnosti
                 value = np.loadtxt(path, delimiter="," if suffix == ".csv" else None, ndmin=0)
         value = np.asarray(value, dtype=float)
     except (ValueError, TypeError, OSError, EOFError, UnicodeDecodeError) as exc:
-        reason = str(exc).split("\n")[0]
+        # NB: numpy's own quotes become double ones: a message clips long '...' pieces
+        reason = str(exc).split("\n")[0].replace("'", '"')
         if suffix == ".npy":  # numpy's own words speak of pickles and allow_pickle
             raise InputError(
                 f"cannot read '{_short(str(path), 80)}': not an array saved by numpy (.npy)"

@@ -279,6 +279,9 @@ def node_formula(graph: Graph, i: int, args: list[str] | None = None) -> str:
     >>> g = parse("sin(x*y) + 2")
     >>> [node_formula(g, n.id) for n in g.nodes if n.kind == "op"]
     ['x * y', 'sin(t1)', 't2 + 2']
+    >>> g = parse("v = [x, y]; f = sum(v, 0) + v[-1]")
+    >>> [node_formula(g, n.id) for n in g.nodes if n.kind == "op"]
+    ['[x, y]', 'sum(v, 0)', 'v[-1]', 't1 + t2']
     """
     n = graph.nodes[i]
     if n.kind != "op":
@@ -292,7 +295,7 @@ def node_formula(graph: Graph, i: int, args: list[str] | None = None) -> str:
         name = op.aliases[0] if op.aliases and not op.elementwise else op.name
         if params.get("axis") is not None:
             names = [*names, str(params["axis"])]
-        if not op.callable:  # an array literal
+        if op.name == "stack":  # an array literal (unsum, unindex: not callable either)
             return f"[{', '.join(names)}]"
         return f"{name}({', '.join(names)})"
     if len(names) == 1:

@@ -200,6 +200,9 @@ def _columns(data: dict[str, Any], r: Gradient | None) -> list[tuple[str, Any]]:
 
 def delimited(ev: Evaluation, r: Gradient | None, sep: str) -> str:
     """CSV or TSV: a header, then one row per point; numbers written to full precision.
+    A point whose values are arrays gives two columns, ``name,value``, and one row per
+    entry of each quantity, named like ``W[0,3]`` and ``grad.W[0,3]`` (quoted in CSV, as
+    RFC 4180 quotes a field that holds a comma).
 
     >>> from cgdiff import parse
     >>> from cgdiff.evaluate import Batch
@@ -207,17 +210,40 @@ def delimited(ev: Evaluation, r: Gradient | None, sep: str) -> str:
     x,value
     1,2
     2,4
+    >>> print(delimited(parse("sum(2x)").eval(x=[1, 2]), None, ","), end="")
+    name,value
+    x[0],1
+    x[1],2
+    value,6
+    >>> print(delimited(parse("sum(W)").eval(W=[[1, 2]]), None, ",").split()[1])
+    "W[0,0]",1
     """
+
+    def text(x: float) -> str:
+        return str(_scalar(x)) if not math.isfinite(x) else format_number(x)
+
     data = eval_data(ev)
     cols = _columns(data, r)
+    if ev.batch is None and any(np.ndim(v) for _, v in cols):
+        lines = [sep.join(("name", "value"))]
+        for name, v in cols:
+            a = np.asarray(v, dtype=float)
+            if a.ndim == 0:
+                lines.append(f"{name}{sep}{text(float(a))}")
+                continue
+            for e in np.ndindex(*a.shape):
+                entry = f"{name}[{','.join(map(str, e))}]"
+                if sep in entry:
+                    entry = '"' + entry.replace('"', '""') + '"'
+                lines.append(f"{entry}{sep}{text(float(a[e]))}")
+        return "\n".join(lines) + "\n"
     n = ev.batch or 1
     lines = [sep.join(name for name, _ in cols)]
     for k in range(n):
         row = []
         for _, v in cols:
             a = np.asarray(v)
-            x = float(a[k] if a.ndim else a)
-            row.append(str(_scalar(x)) if not math.isfinite(x) else format_number(x))
+            row.append(text(float(a[k] if a.ndim else a)))
         lines.append(sep.join(row))
     return "\n".join(lines) + "\n"
 

@@ -143,7 +143,8 @@ class Problem:
         there) every time it is asked."""
         if self._truth is None and self._truth_error is None:
             try:
-                r = grad(self.graph, self.point or {})
+                # every input, data too: every node's adjoint is the truth of some item
+                r = grad(self.graph, self.point or {}, wrt=self.graph.input_names)
                 adj = r.adjoints or [None] * len(self.graph.nodes)
                 self._truth = (r.values, adj)
                 self._notes = [d.text() for d in r.diagnostics]
