@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from cgdiff import check_report
+from cgdiff import check_junit, check_report
 from cgdiff.check import ClassRun, check_answers, classrun, load_key
 from conftest import EXAMPLES
 
@@ -57,9 +57,9 @@ def test_streamed_json_and_junit_are_the_whole_documents(tmp_path: Path, shuffle
         check_report.write_json(ClassRun(KEY, answers), out.write)
         assert out.getvalue() == whole
         out = io.StringIO()
-        check_report.write_junit(ClassRun(KEY, answers), out.write)
+        check_junit.write_junit(ClassRun(KEY, answers), out.write)
         xml = out.getvalue()
-        assert xml == check_report.render_junit(report)
+        assert xml == check_junit.render_junit(report)
         # the oracle: ElementTree reading it back and writing it, indented, as it writes
         tree = ET.fromstring(xml.split("\n", 1)[1])
         ET.indent(tree)
@@ -71,25 +71,25 @@ def test_streamed_json_and_junit_are_the_whole_documents(tmp_path: Path, shuffle
 def test_junit_text_escapes_as_elementtree_does() -> None:
     hostile = 'a&b<c>"d"\te\nf\rg\x01h\ud800 é'
     cases = [(hostile, hostile, False, hostile, hostile), ("p", "i", True, "", "")]
-    ours = check_report._suite_xml(hostile, cases)
+    ours = check_junit._suite_xml(hostile, cases)
     root = ET.fromstring(ours)
-    assert root.get("name") == check_report._xml_text(hostile)
-    suite = ET.Element("testsuite", name=check_report._xml_text(hostile))
+    assert root.get("name") == check_junit._xml_text(hostile)
+    suite = ET.Element("testsuite", name=check_junit._xml_text(hostile))
     for k, v in (("tests", "2"), ("failures", "1"), ("errors", "0"), ("skipped", "0")):
         suite.set(k, v)
     for classname, test, passed, message, text in cases:
         case = ET.SubElement(
             suite,
             "testcase",
-            classname=check_report._xml_text(classname),
-            name=check_report._xml_text(test),
+            classname=check_junit._xml_text(classname),
+            name=check_junit._xml_text(test),
         )
         if not passed:
             one = check_report.shown(" ".join(message.split()), 500)
             f = ET.SubElement(
-                case, "failure", message=check_report._xml_text(one), type="WrongAnswer"
+                case, "failure", message=check_junit._xml_text(one), type="WrongAnswer"
             )
-            f.text = check_report._xml_text(text)
+            f.text = check_junit._xml_text(text)
     ET.indent(suite, level=1)
     assert ours == ET.tostring(suite, encoding="unicode")
 
@@ -244,9 +244,9 @@ def test_long_answers_are_not_kept_to_share() -> None:
 
     long = "x" * 500 + "+1"
     a = AnswerResult("p", "value", long, False, "wrong", line=2)
-    before = (len(check_report._PIECES), len(check_report._CASES))
+    before = (len(check_report._PIECES), len(check_junit._CASES))
     text = check_report.json_student(StudentResult("ann", [a]))
-    xml = check_report.junit_student(StudentResult("ann", [a]))
-    assert (len(check_report._PIECES), len(check_report._CASES)) == before
+    xml = check_junit.junit_student(StudentResult("ann", [a]))
+    assert (len(check_report._PIECES), len(check_junit._CASES)) == before
     assert json.loads(text)["items"][0]["answer"] == long
-    assert xml == check_report._suite_xml(*check_report._student_suite(StudentResult("ann", [a])))
+    assert xml == check_junit._suite_xml(*check_junit._student_suite(StudentResult("ann", [a])))

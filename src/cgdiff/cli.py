@@ -312,7 +312,9 @@ def grad(
     if explain:
         if r.evaluation.batch is not None:
             raise InputError("--explain walks through one point; give a single --at")
-        _out(report.explain(r))
+        from .explain import explain as narrate
+
+        _out(narrate(r))
     elif fmt is EvalFormat.json:
         _out(report.dumps(report.grad_data(r)))
     elif fmt in (EvalFormat.csv, EvalFormat.tsv):
@@ -483,7 +485,7 @@ def check(
 ) -> None:
     """Check answers: an answer key (TOML), or one expression against --expect.  Exit 1
     when an answer is wrong, 3 when a problem is undefined at its point."""
-    from . import check_report
+    from . import check_junit, check_report
     from .check import check_expression, check_key, parse_items
     from .parse import parse_point
 
@@ -521,7 +523,7 @@ def check(
     if fmt is CheckFormat.json:
         out = check_report.render_json(report)
     elif fmt is CheckFormat.junit:
-        out = check_report.render_junit(report)
+        out = check_junit.render_junit(report)
     elif fmt is CheckFormat.gradescope:
         out = check_report.render_gradescope(report)
     else:
@@ -536,7 +538,7 @@ def check(
 
 def _check_class(path: Path, answers: Path, fmt: CheckFormat, jobs: int | None) -> None:
     """``check KEY --answers CSV``: JSON and JUnit are written a student at a time."""
-    from . import check_report
+    from . import check_junit, check_report
     from .check import ClassRun, default_jobs
 
     run = ClassRun(path, answers, jobs=jobs or default_jobs())
@@ -544,7 +546,7 @@ def _check_class(path: Path, answers: Path, fmt: CheckFormat, jobs: int | None) 
     if run.total == 0:  # a header and nothing else: most likely the wrong file
         sys.stderr.write(f"warning: {_clip(str(answers))} has a header but no answers\n")
     if fmt in (CheckFormat.json, CheckFormat.junit):
-        writer = check_report.write_json if fmt is CheckFormat.json else check_report.write_junit
+        writer = check_report.write_json if fmt is CheckFormat.json else check_junit.write_junit
         with _streamed() as write, _progress("scoring students") as progress:
             writer(run, write, progress)
             if fmt is CheckFormat.json:

@@ -15,9 +15,10 @@ import json
 from typing import Any
 
 from .ad import Gradient
+from .explain import explain_steps
 from .graph import Graph
 from .picture import DARK, LIGHT, Scene, scene, svg
-from .report import explain_steps, fmt_number
+from .report import fmt_number
 
 __all__ = ["render_html", "walk"]
 
