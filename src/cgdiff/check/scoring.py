@@ -107,18 +107,7 @@ class Scorer:
                     result = known.verdict(ask[1], answer)  # NB: shared: read only
                     if result.malformed:
                         errors.append(RowError(line, student, result.message))
-                    mine[ask] = AnswerResult(
-                        ask[0],
-                        ask[1],
-                        shared or answer,
-                        result.passed,
-                        result.message,
-                        line,
-                        result.expected,
-                        result.counterexample,
-                        value=result.value,
-                        malformed=result.malformed,
-                    )
+                    mine[ask] = _scored(ask[0], ask[1], shared or answer, result, line)
                     continue
             if isinstance(row, RowError):
                 errors.append(row)
@@ -164,20 +153,25 @@ class Scorer:
             result = problem.verdict(item, answer)  # NB: shared with every same answer: read only
             if result.malformed:
                 errors.append(RowError(line, student, result.message))
-            mine[ask] = AnswerResult(
-                pname,
-                item,
-                shared or answer,
-                result.passed,
-                result.message,
-                line,
-                result.expected,
-                result.counterexample,
-                value=result.value,
-                malformed=result.malformed,
-            )
+            mine[ask] = _scored(pname, item, shared or answer, result, line)
         items = _score_items(key, mine, self.nodal, self.feedback) + extra
         return StudentResult(student, items), errors
+
+
+def _scored(problem: str, item: str, answer: str, result: Any, line: int) -> AnswerResult:
+    """A student's answer to one item of the key, with the verdict it got."""
+    return AnswerResult(
+        problem,
+        item,
+        answer,
+        result.passed,
+        result.message,
+        line,
+        result.expected,
+        result.counterexample,
+        value=result.value,
+        malformed=result.malformed,
+    )
 
 
 def _score_items(
