@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from conftest import EXAMPLES
 
@@ -133,3 +134,41 @@ def test_a_header_only_answers_file_warns(cli, tmp_path: Path) -> None:
     r = cli("check", str(key), "--answers", str(answers), "--format", "json")
     assert "has a header but no answers" in r.err
     assert json.loads(r.out)["students"] == []
+
+
+# Found in review: each of these once exited 70 or gave a wrong gradient.
+@pytest.mark.parametrize(
+    ("expr", "at", "says"),
+    [
+        ("T = randn(2,3,4); v = [1,2,3,4]; f = sum(sin(T @ v))", "", "at most 2 dimensions"),
+        ("f = sum(x, 0)", "x=2", "no axes"),
+        ("f = logsumexp(x, -1)", "x=2", "no axes"),
+    ],
+)
+def test_review_findings_are_clean_errors(cli, expr: str, at: str, says: str) -> None:
+    args = ["grad", expr] + (["--at", at] if at else [])
+    r = cli(*args)
+    assert r.code == 2 and r.err.startswith("error:") and says in r.err, r.err
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward", "numeric"])
+def test_softmax_of_a_number_has_derivative_zero(cli, mode: str) -> None:
+    r = cli("grad", "f = softmax(x)", "--at", "x=2", "--mode", mode, "--format", "json")
+    assert r.code == 0, r.err
+    data = json.loads(r.out)
+    assert data["value"] == 1.0 and abs(data["gradient"]["x"]) < 1e-6
+
+
+def test_non_finite_values_of_mixed_shapes_are_diagnosed(cli) -> None:
+    r = cli("grad", "f = logsumexp(v*0 - exp(1000)) + x", "--at", "x=2,v=[1,2,3]")
+    assert r.code in (0, 3) and "internal error" not in r.err
+
+
+def test_gradients_are_arrays_of_their_own() -> None:
+    import cgdiff
+
+    r = cgdiff.parse("f = sum(v)").grad(v=[1, 2, 3])
+    r.gradient["v"] += 1  # not a read-only broadcast view
+    assert r.gradient["v"].tolist() == [2.0, 2.0, 2.0]
+    with pytest.raises(cgdiff.CgdiffError, match="specs of numbers"):
+        cgdiff.parse("f = mean(sin(A))").derivative("A")

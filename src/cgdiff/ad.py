@@ -515,7 +515,9 @@ def grad(
         gradient = {}
         counted += p  # reading out each input's adjoint entries is the "+ p" of n + p
         for i, name in zip(ids, result.wrt):
-            gradient[name] = _zero_like(ev.values[i], zero) if adj[i] is None else adj[i]
+            g_i = _zero_like(ev.values[i], zero) if adj[i] is None else adj[i]
+            # NB: an adjoint may be a read-only broadcast view; the user gets an array
+            gradient[name] = g_i.copy() if isinstance(g_i, np.ndarray) else g_i
         seconds["backward"] = time.perf_counter() - t0
         steps.backward = counted
         steps.counted = ("forward", "backward")
@@ -734,6 +736,11 @@ def gradient_graphs(
     >>> {w: to_text(g) for w, g in graphs.items()}, steps
     ({'x': 'y', 'y': 'x', 'z': '1'}, 2)
     """
+    if not graph.elementwise:
+        raise InputError(
+            "derivative graphs are built for specs of numbers; this one has vectors or "
+            "matrices (their gradient at a point: grad)"
+        )
     ids = _wrt_ids(graph, wrt)
     b = GraphBuilder(share=True, simplify=simplify)
     mapping = b.copy_nodes(graph)

@@ -64,11 +64,18 @@ def _full(t: Any, shape: tuple[int, ...]) -> Any:
 # -- forward functions -----------------------------------------------------------------------
 
 
+def _no_axis_of_a_number(x: Any, axis: int | None) -> None:
+    if axis is not None and np.ndim(x) == 0:
+        raise ValueError(f"axis {axis} is out of range: the value is a number, it has no axes")
+
+
 def _sum(x: Any, axis: int | None = None, keepdims: bool = False) -> Any:
+    _no_axis_of_a_number(x, axis)
     return np.sum(x, axis=axis, keepdims=keepdims)
 
 
 def _mean(x: Any, axis: int | None = None) -> Any:
+    _no_axis_of_a_number(x, axis)
     return np.mean(x, axis=axis)
 
 
@@ -88,6 +95,8 @@ def _transpose(x: Any) -> Any:
 def _matmul(a: Any, b: Any) -> Any:
     if np.ndim(a) == 0 or np.ndim(b) == 0:
         raise ValueError("@ multiplies vectors and matrices, not a scalar (use * for that)")
+    if np.ndim(a) > 2 or np.ndim(b) > 2:
+        raise ValueError("@ multiplies vectors and matrices: at most 2 dimensions each")
     return np.matmul(a, b)
 
 
@@ -100,6 +109,7 @@ def _softmax(x: Any, axis: int = -1) -> Any:
 
 
 def _logsumexp(x: Any, axis: int | None = None) -> Any:
+    _no_axis_of_a_number(x, axis)
     if np.ndim(x) == 0:
         return x
     # log(sum(exp(x))) overflows for large x; m + log(sum(exp(x - m))) does not.
@@ -255,11 +265,15 @@ def _softmax_vjp(
     b: Builder, g: Value, xs: Sequence[Value], out: Value, p: dict[str, Any], needs: Sequence[bool]
 ) -> list[Value]:
     # J = diag(s) - s sᵀ, so gᵀJ = s ⊙ (g - Σ g ⊙ s): no n×n Jacobian.
+    if np.ndim(out) == 0:  # the softmax of a number is 1, whatever the number
+        return [b.mul(g, b.zero)]
     axis = p.get("axis", -1)
     return [b.mul(out, b.sub(g, b.op("sum", b.mul(g, out), axis=axis, keepdims=True)))]
 
 
 def _softmax_jvp(xs: Sequence[Any], out: Any, p: dict[str, Any], ts: Sequence[Any]) -> Any:
+    if np.ndim(out) == 0:  # the softmax of a number is 1, whatever the number
+        return np.zeros_like(ts[0])
     ax = _lead(p.get("axis", -1), np.ndim(out))
     return out * (ts[0] - np.sum(out * ts[0], axis=ax, keepdims=True))
 

@@ -314,7 +314,7 @@ def shape_error(graph: Graph, i: int, values: Sequence[Any], exc: Exception) -> 
         ndim = len(shapes[0])
         have = f"axes 0 to {ndim - 1} (or -1 to -{ndim})" if ndim else "no axes"
         why = f"axis {axis} is out of range for {labels[0]} of shape {texts[0]}, which has {have}"
-    elif name == "matmul" and all(shapes):
+    elif name == "matmul" and all(shapes) and "core dimension" in str(exc):
         inner = (shapes[0][-1], shapes[1][-2] if len(shapes[1]) > 1 else shapes[1][0])
         why = (
             f"shapes {texts[0]} and {texts[1]} do not fit: a matrix product needs the left's "
@@ -323,6 +323,8 @@ def shape_error(graph: Graph, i: int, values: Sequence[Any], exc: Exception) -> 
         )
     elif n.op.elementwise and len(shapes) == 2 and "broadcast" in str(exc):
         why = f"shapes {' and '.join(texts)} cannot be broadcast together"
+    elif "at most 2 dimensions" in str(exc):
+        why = f"{exc} (shapes {' and '.join(texts)})"
     else:
         why = shape_reason(exc, " and ".join(texts))
     line = f" (line {n.line})" if n.line else ""
@@ -357,7 +359,8 @@ def _diagnose(graph: Graph, values: list[Any], bound: Mapping[int, Any], batch: 
         assert n.op is not None
         args = [values[a] for a in n.args]
         if n.op.elementwise:
-            good = np.logical_and.reduce([np.isfinite(a) for a in args]) if args else True
+            finite = np.broadcast_arrays(*[np.isfinite(a) for a in args]) if args else []
+            good = np.logical_and.reduce(finite) if args else True
         else:  # entries do not line up with the inputs': all of them must be finite
             good = all(np.all(np.isfinite(a)) for a in args)
         bad = ~np.isfinite(v) & good
