@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .primitive import Builder, Op, Value
+from .primitive import Builder, Op, ShapeError, Value, shape_text
 
 __all__ = ["ARRAY_OPS", "size_of"]
 
@@ -93,10 +93,18 @@ def _transpose(x: Any) -> Any:
 
 
 def _matmul(a: Any, b: Any) -> Any:
-    if np.ndim(a) == 0 or np.ndim(b) == 0:
-        raise ValueError("@ multiplies vectors and matrices, not a scalar (use * for that)")
-    if np.ndim(a) > 2 or np.ndim(b) > 2:
-        raise ValueError("@ multiplies vectors and matrices: at most 2 dimensions each")
+    sa, sb = np.shape(a), np.shape(b)
+    shapes = f"shapes {shape_text(sa)} and {shape_text(sb)}"
+    if not sa or not sb:
+        raise ShapeError("@ multiplies vectors and matrices, not a scalar (use * for that)")
+    if len(sa) > 2 or len(sb) > 2:
+        raise ShapeError(f"@ multiplies vectors and matrices: at most 2 dimensions each ({shapes})")
+    inner = sb[0] if len(sb) == 1 else sb[-2]
+    if sa[-1] != inner:
+        raise ShapeError(
+            f"{shapes} do not fit: a matrix product needs the left's last size ({sa[-1]}) "
+            f"to equal the right's first (or second-last) size ({inner})"
+        )
     return np.matmul(a, b)
 
 
@@ -147,9 +155,9 @@ def _unindex(g: Any, *, shape: tuple[int, ...], index: tuple[int, ...]) -> Any:
 
 
 def _stack(*xs: Any) -> Any:
-    shapes = {np.shape(x) for x in xs}
+    shapes = list(dict.fromkeys(shape_text(np.shape(x)) for x in xs))
     if len(shapes) > 1:
-        raise ValueError(f"the entries have different shapes {', '.join(map(str, shapes))}")
+        raise ShapeError(f"a ragged array literal: its entries have shapes {' and '.join(shapes)}")
     return np.stack(xs)
 
 

@@ -17,6 +17,7 @@ import numpy as np
 from .errors import Diagnostic, InputError, UndefinedError
 from .graph import Graph, format_number, shape_reason, shape_text
 from .ops import apply_checked, suggest
+from .primitive import ShapeError
 
 __all__ = [
     "Batch",
@@ -296,10 +297,9 @@ def shape_error(graph: Graph, i: int, values: Sequence[Any], exc: Exception) -> 
     texts = [shape_text(sh) for sh in shapes]
     labels = [graph.nodes[a].label for a in n.args]
     params = n.params or {}
-    name, axis = n.op.name, params.get("axis")
-    if name == "stack":
-        seen = list(dict.fromkeys(texts))
-        why = f"a ragged array literal: its entries have shapes {' and '.join(seen)}"
+    axis = params.get("axis")
+    if isinstance(exc, ShapeError):  # the op said it in a person's words
+        why = str(exc)
     elif "index" in params:
         index, ndim = params["index"], len(shapes[0])
         where = ", ".join(map(str, index))
@@ -314,17 +314,8 @@ def shape_error(graph: Graph, i: int, values: Sequence[Any], exc: Exception) -> 
         ndim = len(shapes[0])
         have = f"axes 0 to {ndim - 1} (or -1 to -{ndim})" if ndim else "no axes"
         why = f"axis {axis} is out of range for {labels[0]} of shape {texts[0]}, which has {have}"
-    elif name == "matmul" and all(shapes) and "core dimension" in str(exc):
-        inner = (shapes[0][-1], shapes[1][-2] if len(shapes[1]) > 1 else shapes[1][0])
-        why = (
-            f"shapes {texts[0]} and {texts[1]} do not fit: a matrix product needs the left's "
-            f"last size ({inner[0]}) to equal the right's first (or second-last) size "
-            f"({inner[1]})"
-        )
     elif n.op.elementwise and len(shapes) == 2 and "broadcast" in str(exc):
         why = f"shapes {' and '.join(texts)} cannot be broadcast together"
-    elif "at most 2 dimensions" in str(exc):
-        why = f"{exc} (shapes {' and '.join(texts)})"
     else:
         why = shape_reason(exc, " and ".join(texts))
     line = f" (line {n.line})" if n.line else ""

@@ -19,6 +19,7 @@ import numpy as np
 
 from .errors import Diagnostic, InputError, UndefinedError
 from .ops import OPS, Op, apply_checked
+from .primitive import shape_text
 
 __all__ = ["Graph", "GraphBuilder", "Node", "format_number", "shape_reason", "shape_text"]
 
@@ -50,15 +51,6 @@ def array_text(value: Any, limit: int = 6) -> str:
         return format_number(float(a))
     rows = [array_text(row, limit) for row in a]
     return "[" + ", ".join(rows) + "]"
-
-
-def shape_text(shape: Sequence[int]) -> str:
-    """``64×784`` for a shape; ``scalar`` for ().
-
-    >>> shape_text((64, 784)), shape_text((3,)), shape_text(())
-    ('64×784', '3', 'scalar')
-    """
-    return "×".join(str(d) for d in shape) if len(shape) else "scalar"
 
 
 def shape_reason(exc: Exception, shapes: str) -> str:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-__all__ = ["Builder", "Op", "Rule", "Value"]
+__all__ = ["Builder", "Op", "Rule", "ShapeError", "Value", "shape_text"]
 
 Value = Any  # a number (numpy scalar or array) or a node handle, depending on the builder
 
@@ -95,3 +95,17 @@ class Op:
     explain: tuple[str, ...] = ()
     # Not a function of the language (a helper that VJP rules call): not in ``cgdiff ops``.
     internal: bool = False
+
+
+class ShapeError(ValueError):
+    """An op's inputs whose shapes do not fit, said in a person's words (the forward pass
+    reports it as it stands, naming the node and its line)."""
+
+
+def shape_text(shape: Sequence[int]) -> str:
+    """``64×784`` for a shape; ``scalar`` for ().
+
+    >>> shape_text((64, 784)), shape_text((3,)), shape_text(())
+    ('64×784', '3', 'scalar')
+    """
+    return "×".join(str(d) for d in shape) if len(shape) else "scalar"
