@@ -36,13 +36,14 @@ from .errors import clip as _clip
 
 # NB: --install-completion and --show-completion (bash, zsh, fish) cost ~0.1 ms a start:
 # Typer imports its completion code whatever this says (bench/bench_core.py measures it).
-app = typer.Typer(
-    add_completion=True,
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-    help="Differentiate expressions and small model specs through their computation graph.",
-)
+_SETTINGS: dict[str, Any] = {
+    "add_completion": True,
+    "no_args_is_help": True,
+    "pretty_exceptions_enable": False,
+    "rich_markup_mode": None,
+    "help": "Differentiate expressions and small model specs through their computation graph.",
+}
+app = typer.Typer(**_SETTINGS)
 
 
 # An expression may start with '-' ("-x^2", "-1"): an unknown option is then read as the
@@ -630,7 +631,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # NB: outside standalone mode click returns the code of a typer.Exit, not raises it
         # (``check`` exits 1 that way when an answer is wrong).
-        result = app(args=args, prog_name="cgdiff", standalone_mode=False)
+        result = _app_for(args)(args=args, prog_name="cgdiff", standalone_mode=False)
         code = result if isinstance(result, int) else 0
         finished = True
     except CgdiffError as exc:
@@ -697,6 +698,26 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(f"error: cannot write the output: {exc.strerror or exc}\n")
         code = 2
     return _exit(code, argv)
+
+
+def _app_for(args: list[str]) -> typer.Typer:
+    """The app with only the command that the line runs, when it names one first.
+
+    Typer builds the click command of every registered command (their signatures, types
+    and help) before it runs any; with the one command alone, ``cgdiff grad ...`` starts
+    ~10 ms sooner.  Help of the whole program, a misspelt command and shell completion get
+    the whole app.
+    """
+    if not args or "_CGDIFF_COMPLETE" in os.environ:
+        return app
+    for info in app.registered_commands:
+        assert info.callback is not None
+        if (info.name or info.callback.__name__.replace("_", "-")) == args[0]:
+            one = typer.Typer(**_SETTINGS)
+            one.registered_callback = app.registered_callback
+            one.registered_commands = [info]
+            return one
+    return app
 
 
 def _usage_message(exc: Exception, message: str) -> str:

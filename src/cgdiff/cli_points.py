@@ -9,8 +9,6 @@ says what repeated ``--at`` means and shows the one-point spelling.
 from __future__ import annotations
 
 import csv
-import math
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -62,21 +60,13 @@ def points_of(
     return stack_points(graph, rows)
 
 
-# A cell that is a plain number, read with float rather than the grammar (the grammar's
-# NUMBER, signed); non-finite results are left to the grammar, which says why.
-_PLAIN = re.compile(r"\s*[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*", re.ASCII)
-
-
 def _cell(text: str) -> Any:
-    """One cell of a ``--points`` CSV: a plain number with float, else through the grammar.
+    """One cell of a ``--points`` CSV: a plain number (read with float, not the grammar), a
+    constant expression or an array.
 
     >>> _cell(" 2.5 "), _cell("-0"), _cell("pi/2")
     (2.5, 0.0, 1.5707963267948966)
     """
-    if _PLAIN.fullmatch(text):
-        v = float(text)
-        if math.isfinite(v):
-            return v + 0.0  # NB: -0 is 0, as the grammar reads it
     from .parse import parse_value
 
     return parse_value(text)

@@ -48,7 +48,7 @@ class Evaluation:
 
     graph: Graph
     point: dict[str, Any]  # input name -> value (0-d, or one entry per point)
-    values: list[Any]
+    values: Sequence[Any]  # by node id: a list, or Joined (the points were split in chunks)
     batch: int | None  # number of points, or None for a single point
     forward_steps: int
     diagnostics: list[Diagnostic] = field(default_factory=list)
@@ -62,6 +62,36 @@ class Evaluation:
         6.0
         """
         return self.values[self.graph.output]
+
+
+class Joined(Sequence[Any]):
+    """Values (or adjoints) of every node, computed over chunks of the points: a node's
+    chunks are joined into one array the first time it is read, so that only the nodes that
+    are read (the output, the gradient, a kink's inputs) cost a copy.
+
+    >>> two = np.float64(2.0)
+    >>> j = Joined([[two, np.array([1.0, 2.0]), None], [two, np.array([3.0]), None]])
+    >>> j[0], j[1], j[2], len(j)
+    (np.float64(2.0), array([1., 2., 3.]), None, 3)
+    """
+
+    def __init__(self, chunks: Sequence[Sequence[Any]]) -> None:
+        self._chunks = chunks
+        self._joined: dict[int, Any] = {}
+
+    def __len__(self) -> int:
+        return len(self._chunks[0])
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        i = range(len(self))[i]  # an int, negative from the end, or IndexError
+        if i not in self._joined:
+            first = self._chunks[0][i]
+            # NB: a node that no input reaches (a constant) is one number in every chunk
+            whole = first is None or np.ndim(first) == 0
+            self._joined[i] = first if whole else np.concatenate([c[i] for c in self._chunks])
+        return self._joined[i]
 
 
 def _unknown(graph: Graph, name: str) -> InputError:
@@ -237,6 +267,7 @@ def forward(
     strict: bool = True,
     fixed: Mapping[int, Any] | None = None,
     batch: bool = False,
+    flags: list[bool] | None = None,
 ) -> tuple[list[Any], int]:
     """Values of every node, and the steps taken (one per op node).
 
@@ -244,7 +275,8 @@ def forward(
     the result as NaN or inf, for callers that mask such points out themselves (the
     random-point checks of formula answers in :mod:`cgdiff.check`).  ``fixed`` holds some
     op nodes at given values, so the nodes after them see those (a student's own numbers).
-    ``batch`` says that the values hold several points (for the messages).
+    ``batch`` says that the values hold several points (for the messages).  ``flags``, if
+    given, is told whether any floating-point error (an overflow, a NaN) was seen.
     """
     values: list[Any] = [None] * len(graph.nodes)
     for n in graph.nodes:
@@ -274,6 +306,8 @@ def forward(
                         values[i] = fixed[i]
     except (ValueError, IndexError) as exc:  # shapes that do not fit: name the node
         raise shape_error(graph, i, values, exc) from None
+    if flags is not None:
+        flags.append(flag.hit)
     if flag.hit and strict:
         _diagnose(graph, values, bound, batch)
     return values, steps
@@ -387,7 +421,20 @@ def evaluate(graph: Graph, point: Mapping[str, Any]) -> Evaluation:
     """
     graph.diagnostics = [d for d in graph.diagnostics if d.node is None]
     bound, batch = bind_point(graph, point)
+    return evaluate_bound(graph, bound, batch)
+
+
+def evaluate_bound(graph: Graph, bound: dict[int, Any], batch: int | None) -> Evaluation:
+    """:func:`evaluate` at a point already checked by :func:`bind_point` (whose warnings,
+    a NaN in a data file, are kept with the graph's)."""
     values, steps = forward(graph, bound, batch=batch is not None)
+    return evaluation(graph, bound, values, batch, steps)
+
+
+def evaluation(
+    graph: Graph, bound: dict[int, Any], values: Sequence[Any], batch: int | None, steps: int
+) -> Evaluation:
+    """The result of a forward pass whose values are computed."""
     names = dict(zip(graph.inputs, graph.input_names))
     named = {names[i]: v for i, v in bound.items()}
     return Evaluation(graph, named, values, batch, steps, list(graph.diagnostics))

@@ -9,6 +9,7 @@ is the last assigned name (or ``f`` for a lone expression).
 from __future__ import annotations
 
 import math
+import re
 import threading
 import unicodedata
 from collections.abc import Mapping
@@ -580,6 +581,12 @@ def _syntax_error(exc: UnexpectedInput, text: str, spec: _Spec) -> InputError:
     )
 
 
+# A plain number (the grammar's NUMBER, signed, white space around it) is read with float,
+# not the grammar: --at and --points cells are mostly such.  Non-finite results (1e999) are
+# left to the grammar, which says why.
+_PLAIN = re.compile(r"\s*[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*", re.ASCII)
+
+
 def parse_value(text: str) -> Any:
     """A number or constant expression (``pi/4``, ``-2``, ``sqrt(2)``) as a float; an array
     literal (``[1, 2]``) or ``@file`` as an array.
@@ -587,6 +594,10 @@ def parse_value(text: str) -> Any:
     >>> parse_value("sqrt(4) + 1"), parse_value("[1, 2] * 2")
     (3.0, array([2., 4.]))
     """
+    if _PLAIN.fullmatch(text):
+        v = float(text)
+        if math.isfinite(v):
+            return v + 0.0  # NB: -0 is 0, as the grammar reads it
     if text.strip().startswith("@"):
         return read_array(text.strip()[1:])[0]
     g = parse(text)

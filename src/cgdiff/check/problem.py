@@ -64,7 +64,7 @@ class Problem:
         self.point: dict[str, float] | None = (
             point if all(n in point for n in graph.input_names) else None
         )
-        self._truth: tuple[list[Any], list[Any]] | None = None
+        self._truth: tuple[Sequence[Any], Sequence[Any]] | None = None
         self._truth_error: CgdiffError | None = None
         self._notes: list[str] = []
         self._sampler = Sampler(graph, self.settings)
@@ -137,7 +137,7 @@ class Problem:
         return f"∂{out}/∂{label}"
 
     # -- the truth -------------------------------------------------------------------------
-    def _at_point(self) -> tuple[list[Any], list[Any]]:
+    def _at_point(self) -> tuple[Sequence[Any], Sequence[Any]]:
         """Every node's value and adjoint at the problem's point (one reverse-mode pass).
         Raises the pass's error (an :class:`UndefinedError` where the problem is undefined
         there) every time it is asked."""
