@@ -1,5 +1,6 @@
-"""Differentiation over the graph: reverse mode (backprop), forward mode, central
-differences, and the symbolic derivative graph.
+"""Differentiation at a point: reverse mode (backprop), forward mode and central
+differences (the symbolic derivative graph built by the same sweep is in
+:mod:`cgdiff.derivative_graphs`).
 
 All of them run the *same* rules of the ops table through a builder: numbers for the first
 three, graph nodes for the last (which is how ``diff``, Hessians and ``--order 2`` come for
@@ -20,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import Diagnostic, InputError, UndefinedError
+from .errors import Diagnostic, InputError
 from .evaluate import (
     Evaluation,
     Joined,
@@ -30,7 +31,7 @@ from .evaluate import (
     evaluation,
     forward,
 )
-from .graph import Graph, GraphBuilder, shape_text
+from .graph import Graph, shape_text
 from .ops import NUMERIC, Builder, suggest
 
 __all__ = [
@@ -39,16 +40,13 @@ __all__ = [
     "Progress",
     "Steps",
     "backward",
-    "derivative_graph",
+    "depends_on",
     "grad",
     "unbroadcast",
 ]
 
 #: Called as ``progress(done, total)`` while forward mode or central differences run.
 Progress = Callable[[int, int], None]
-
-#: Tangents pushed at once by forward mode, at most (and at most ~64 MB of them).
-TANGENT_CHUNK = 256
 
 MODES = ("reverse", "forward", "numeric")
 
@@ -527,16 +525,14 @@ def grad(
         adj, local, counted = backward(
             graph, ev.values, NUMERIC, _seed(ev.value), needs, record=record
         )
-        gradient = {}
         counted += p  # reading out each input's adjoint entries is the "+ p" of n + p
-        for i, name in zip(ids, result.wrt):
-            g_i = _zero_like(ev.values[i], zero) if adj[i] is None else adj[i]
-            # NB: an adjoint may be a read-only broadcast view; the user gets an array
-            gradient[name] = g_i.copy() if isinstance(g_i, np.ndarray) else g_i
+        gradient = _read_gradient(ids, result.wrt, ev.values, adj, zero)
         seconds["backward"] = time.perf_counter() - t0
         steps.backward = counted
         steps.counted = ("forward", "backward")
         result.gradient, result.adjoints, result.local_ids = gradient, adj, local
+        if mode != "reverse":
+            from .crosscheck import _central, _forward_mode
         if mode == "numeric":
             bound = {i: ev.values[i] for i in graph.inputs}
             t0 = time.perf_counter()
@@ -620,12 +616,21 @@ def _chunked(
     counted = ("forward", "backward")
     steps = Steps(n, p, ev.forward_steps, done[0][3] + p, n * p, counted=counted, seconds=seconds)
     result = Gradient(ev, [graph.nodes[i].label for i in ids], {}, steps, "reverse")
-    zero = np.zeros_like(ev.value)
-    for i, name in zip(ids, result.wrt):
-        g_i = _zero_like(values[i], zero) if adj[i] is None else adj[i]
-        result.gradient[name] = g_i.copy() if isinstance(g_i, np.ndarray) else g_i
+    result.gradient = _read_gradient(ids, result.wrt, values, adj, np.zeros_like(ev.value))
     result.adjoints = adj
     return _finish(result)
+
+
+def _read_gradient(
+    ids: Sequence[int], names: Sequence[str], values: Sequence[Any], adj: Sequence[Any], zero: Any
+) -> dict[str, Any]:
+    """Each input's adjoint, zero where it has none (nothing depends on it)."""
+    gradient = {}
+    for i, name in zip(ids, names):
+        g_i = _zero_like(values[i], zero) if adj[i] is None else adj[i]
+        # NB: an adjoint may be a read-only broadcast view; the user gets an array
+        gradient[name] = g_i.copy() if isinstance(g_i, np.ndarray) else g_i
+    return gradient
 
 
 def _finish(result: Gradient, notes: Sequence[Diagnostic] = ()) -> Gradient:
@@ -667,131 +672,6 @@ def _zero_like(value: Any, zero: Any) -> Any:
     return np.zeros_like(value, dtype=float) if np.ndim(value) and np.ndim(zero) == 0 else zero
 
 
-def _forward_mode(
-    graph: Graph,
-    values: Sequence[Any],
-    ids: Sequence[int],
-    batch: int | None,
-    progress: Progress | None,
-) -> tuple[list[Any], int]:
-    """Forward mode: one tangent sweep over the graph per scalar entry of each input, a
-    chunk of entries pushed together (each tangent array has a leading axis, one entry per
-    tangent); returns d output / d input for each input, and the steps (n per entry)."""
-    nodes = graph.nodes
-    out = graph.output
-    plan = [(i, nodes[i].op, nodes[i].args, nodes[i].params or {}) for i in graph.op_ids]
-    biggest = max((np.size(values[i]) for i in graph.op_ids), default=1)
-    chunk = max(1, min(TANGENT_CHUNK, 8_000_000 // max(biggest, 1)))
-    steps = 0
-    result = []
-    total = sum(_entries(values[w], batch) for w in ids)
-    done = 0
-    for w in ids:
-        shape = () if batch is not None else np.shape(values[w])
-        size = _entries(values[w], batch)
-        found = np.zeros((size,) if batch is None else (1, batch))
-        for start in range(0, size, chunk):
-            k = min(chunk, size - start)
-            tangent: list[Any] = [None] * len(nodes)
-            if batch is not None:  # the input's one tangent, at every point at once
-                tangent[w] = np.ones((1, batch))
-            else:  # k rows of the identity: the tangents of entries start .. start+k-1
-                seed = np.zeros((k, size))
-                seed[np.arange(k), start + np.arange(k)] = 1.0
-                tangent[w] = seed.reshape((k, *shape))
-            for i, op, args, params in plan:
-                steps += k  # one step per node per tangent pushed: the count is honest
-                ts = [tangent[a] for a in args]
-                if any(t is not None for t in ts):
-                    tangent[i] = _jvp(op, [values[a] for a in args], values[i], params, ts)
-            if tangent[out] is not None:
-                found[start : start + k] = (
-                    np.reshape(tangent[out], (k, -1))[:, 0] if batch is None else tangent[out]
-                )
-            done += k
-            if progress is not None:
-                progress(done, total)
-        if batch is not None:
-            result.append(found[0])
-        else:
-            result.append(found.reshape(shape) if shape else np.float64(found[0]))
-    return result, steps
-
-
-def _jvp(op: Any, xs: list[Any], out: Any, params: dict[str, Any], ts: list[Any]) -> Any:
-    """The tangents of one node from its inputs' tangents (each with a leading axis)."""
-    shape = np.shape(out)
-    if not op.elementwise:
-        t = op.jvp(xs, out, params, ts)
-    else:  # the local derivatives times each tangent, lined up as numpy broadcasts
-        t = None
-        for p, tk, x in zip(op.partials(NUMERIC, xs, out, [t is not None for t in ts]), ts, xs):
-            if tk is not None:
-                pad = (1,) * (len(shape) - np.ndim(x))
-                c = p * tk.reshape((tk.shape[0], *pad, *tk.shape[1:]))
-                t = c if t is None else t + c
-    return np.broadcast_to(t, (t.shape[0], *shape))
-
-
-def _central(
-    graph: Graph,
-    bound: Mapping[int, Any],
-    ids: Sequence[int],
-    diagnostics: list[Diagnostic],
-    batch: int | None,
-    progress: Progress | None,
-) -> tuple[dict[str, Any], int]:
-    """Central differences, h = cbrt(machine epsilon) * max(1, |x|): two passes per scalar
-    entry of each input (every point at once when there are several)."""
-    steps = 0
-    estimate = {}
-    total = sum(_entries(bound[w], batch) for w in ids)
-    done = 0
-    for w in ids:
-        x = np.asarray(bound[w], dtype=float)
-        name = graph.nodes[w].label
-        entries: list[Any] = [None]
-        if batch is None and x.ndim:
-            entries = list(np.ndindex(*x.shape))
-        out: Any = np.full(x.shape if batch is None else (batch,), np.nan)
-        for e in entries:
-            base = x if e is None else x[e]
-            h = np.cbrt(np.finfo(float).eps) * np.maximum(1.0, np.abs(base))
-            plus, minus = dict(bound), dict(bound)
-            if e is None:
-                plus[w], minus[w] = x + h, x - h
-            else:
-                xp, xm = x.copy(), x.copy()
-                xp[e] += h
-                xm[e] -= h
-                plus[w], minus[w] = xp, xm
-            try:
-                vp, sp = forward(graph, plus, batch=batch is not None)
-                vm, sm = forward(graph, minus, batch=batch is not None)
-            except UndefinedError as exc:
-                # x ± h left the domain (sqrt at 0): no estimate, and say why.
-                diagnostics.append(
-                    Diagnostic(
-                        None,
-                        f"central differences for {name} step outside the domain "
-                        f"({exc.message}); the estimate is nan",
-                    )
-                )
-                steps += 2 * graph.n_ops
-            else:
-                steps += sp + sm
-                d = (vp[graph.output] - vm[graph.output]) / (2 * h)
-                if e is None:
-                    out = np.asarray(d, dtype=float) if np.ndim(d) else np.float64(d)
-                else:
-                    out[e] = d
-            done += 1
-            if progress is not None:
-                progress(done, total)
-        estimate[name] = out
-    return estimate, steps
-
-
 def depends_on(graph: Graph, wrt: Iterable[int]) -> list[bool]:
     """For every node, whether its value depends on one of the nodes ``wrt``."""
     dep = [False] * len(graph.nodes)
@@ -800,70 +680,3 @@ def depends_on(graph: Graph, wrt: Iterable[int]) -> list[bool]:
     for i in graph.op_ids:
         dep[i] = any(dep[a] for a in graph.nodes[i].args)
     return dep
-
-
-def derivative_name(output: str, wrt: str, order: int = 1) -> str:
-    """The name of a derivative in a printed spec: ``df_dx``, ``d2f_dx2``.
-
-    >>> derivative_name("f", "x"), derivative_name("J", "w", 2)
-    ('df_dx', 'd2J_dw2')
-    """
-    if order == 1:
-        return f"d{output}_d{wrt}"
-    return f"d{order}{output}_d{wrt}{order}"
-
-
-def gradient_graphs(
-    graph: Graph, wrt: Iterable[str] | str | None = None, *, simplify: bool = True
-) -> tuple[dict[str, Graph], int]:
-    """The graph of ∂output/∂w for each input w (all, or those of ``wrt``), from one
-    symbolic reverse sweep, and the steps that sweep took.
-
-    It is the reverse sweep run on a graph builder: each derivative graph holds the forward
-    nodes it needs, then adjoint nodes, so its size is O(n) in the size of the original.
-
-    >>> from cgdiff import parse
-    >>> graphs, steps = gradient_graphs(parse("x*y + z"))
-    >>> from cgdiff.printing import to_text
-    >>> {w: to_text(g) for w, g in graphs.items()}, steps
-    ({'x': 'y', 'y': 'x', 'z': '1'}, 2)
-    """
-    if not graph.elementwise:
-        raise InputError(
-            "derivative graphs are built for specs of numbers; this one has vectors or "
-            "matrices (their gradient at a point: grad)"
-        )
-    ids = _wrt_ids(graph, wrt)
-    b = GraphBuilder(share=True, simplify=simplify)
-    mapping = b.copy_nodes(graph)
-    # The sweep walks the original graph; each node's "value" is the id of its copy, so the
-    # rules append their local derivatives to the new graph.  Only nodes that depend on an
-    # input of ``wrt`` get an adjoint.
-    adj, _, steps = backward(graph, mapping, b, b.one, depends_on(graph, ids))
-    inputs = [mapping[i] for i in graph.inputs]
-    out = {}
-    for i in ids:
-        name = graph.nodes[i].label
-        node = adj[i] if adj[i] is not None else b.zero
-        out[name] = b.finish(
-            node,
-            source=graph.source,
-            inputs=inputs,
-            output_name=derivative_name(graph.output_name, name),
-        )
-    return out, steps
-
-
-def derivative_graph(graph: Graph, wrt: str, *, simplify: bool = True) -> Graph:
-    """The graph of d output / d ``wrt`` (see :func:`gradient_graphs`).  ``simplify`` here
-    means the builder's identities of 0 and 1 only; :func:`cgdiff.symbolic.derivative`
-    gives the fully simplified derivative that ``cgdiff diff`` prints.
-
-    >>> from cgdiff import parse
-    >>> from cgdiff.evaluate import evaluate
-    >>> d = derivative_graph(parse("x^2*sin(x)"), "x")
-    >>> float(evaluate(d, {"x": 1.0}).value) == float(2*np.sin(1.0) + np.cos(1.0))
-    True
-    """
-    graphs, _ = gradient_graphs(graph, [wrt], simplify=simplify)
-    return next(iter(graphs.values()))

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from . import graph as ir
-from .ad import Gradient, derivative_graph, grad
+from .ad import Gradient, grad
+from .derivative_graphs import derivative_graph
 from .evaluate import Evaluation, evaluate
 from .parse import parse as parse_ir
 

@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from .ad import _wrt_ids, derivative_name, gradient_graphs
+from .ad import _wrt_ids
+from .derivative_graphs import derivative_name, gradient_graphs
 from .errors import Diagnostic, InputError, UndefinedError
 from .graph import Graph
 from .printing import Line, to_lines, to_text

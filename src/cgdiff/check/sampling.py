@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from ..ad import backward, derivative_graph
+from ..ad import backward
+from ..derivative_graphs import derivative_graph
 from ..evaluate import forward
 from ..graph import Graph
 from ..ops import NUMERIC
