@@ -9,21 +9,25 @@ is the last assigned name (or ``f`` for a lone expression).
 from __future__ import annotations
 
 import math
+import os
 import re
 import threading
 import unicodedata
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from lark import Lark, Token, Transformer
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from .array_ops import size_of
 from .errors import CgdiffError, Diagnostic, InputError, InternalError
 from .graph import Graph, GraphBuilder, shape_reason, shape_text
+from .lalr import Tables, Tok
 from .ops import CONSTANTS, FUNCTIONS, apply_checked, resolve_function, suggest
+
+if TYPE_CHECKING:
+    from lark import Lark, Token
+    from lark.exceptions import UnexpectedInput
 
 __all__ = ["parse", "parse_point", "parse_value", "read_array", "read_source", "split_top"]
 
@@ -193,13 +197,13 @@ def _binary(name: str) -> Any:
     return rule
 
 
-class _Build(Transformer):  # type: ignore[type-arg]
-    """Rule callbacks run by the LALR parser as it reduces; each returns a node id."""
+class _Build:
+    """Rule callbacks run by the LALR parser as it reduces; each returns a node id.  (Lark's
+    parser and :class:`cgdiff.lalr.Tables` both call them, by each rule's alias or name.)"""
 
     __visit_tokens__ = False
 
     def __init__(self) -> None:
-        super().__init__(visit_tokens=False)
         self.spec: _Spec | None = None
 
     @property
@@ -219,9 +223,10 @@ class _Build(Transformer):  # type: ignore[type-arg]
         name = str(tok)
         s = self.s
         s.line = tok.line
-        for k, ch in enumerate(name):
-            if unicodedata.category(ch) == "No" and ch not in _SUBSCRIPTS:
-                raise s.fail_at(_pasted(ch), tok, k)  # ½, or a superscript with no base
+        if not name.isascii():
+            for k, ch in enumerate(name):
+                if unicodedata.category(ch) == "No" and ch not in _SUBSCRIPTS:
+                    raise s.fail_at(_pasted(ch), tok, k)  # ½, or a superscript with no base
         if name in s.assigned:
             return s.assigned[name][0]
         if name in CONSTANTS:
@@ -400,12 +405,100 @@ def _callee(tok: Token) -> Token:
         close = suggest(name, list(FUNCTIONS), cutoff=0.75 if len(name) >= 3 else 1.0)
         if close is not None and spec is not None:
             raise spec.fail(f"unknown function '{name}'", tok, hint=f"did you mean '{close}'?")
+    if isinstance(tok, Tok):
+        return tok.renamed("NAME")
+    from lark import Token
+
     return Token.new_borrow_pos("NAME", name, tok)
+
+
+_TOKEN_CALLBACKS = {"CALLEE": _callee}
+_TABLES: Tables | bool | None = None  # None: not loaded yet; False: none to be had
+
+
+def _tables() -> Tables | None:
+    """The grammar's LALR tables for :mod:`cgdiff.lalr`, from the user's cache folder (made
+    from Lark's parser once per grammar and Lark version); None if they cannot be had."""
+    global _TABLES
+    if _TABLES is None:
+        _TABLES = _load_tables() or False
+    return _TABLES if isinstance(_TABLES, Tables) else None
+
+
+def _load_tables() -> Tables | None:
+    import marshal
+    import os
+
+    from .lalr import extract
+
+    grammar = _grammar_text()
+    path = _tables_file(grammar)
+    if path is not None:
+        try:
+            with open(path, "rb") as f:
+                return Tables(marshal.loads(f.read()))
+        except (OSError, ValueError, EOFError, TypeError, KeyError, AttributeError):
+            pass  # none yet, or unreadable: made again below
+    try:
+        data = extract(_parser())
+        tables = Tables(data)
+    except ValueError:  # pragma: no cover - a Lark set-up the driver does not reproduce
+        return None
+    if path is not None:
+        tmp = f"{path}.{os.getpid()}.tmp"
+        try:
+            with open(tmp, "wb") as f:
+                f.write(marshal.dumps(data))
+            os.replace(tmp, path)  # NB: whole or not at all, for a start running beside
+        except OSError:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+    return tables
+
+
+def _tables_file(grammar: str) -> str | None:
+    """The cache file of the tables: named by the grammar's checksum, Lark's version (read
+    from its source, not imported) and :data:`cgdiff.lalr.FORMAT`."""
+    import importlib.util
+    import zlib
+
+    from .lalr import FORMAT
+
+    folder = _cache_folder()
+    spec = importlib.util.find_spec("lark")
+    if folder is None or spec is None or spec.origin is None:
+        return None
+    try:
+        with open(spec.origin, encoding="utf-8") as f:
+            found = re.search(r"__version__[^=]*=\s*['\"]([^'\"]+)", f.read())
+    except OSError:
+        return None
+    version = found.group(1) if found else "unknown"
+    digest = f"{zlib.crc32(grammar.encode()):08x}{len(grammar):x}"
+    return os.path.join(folder, f"tables-f{FORMAT}-lark{version}-{digest}.marshal")
+
+
+def _cache_folder() -> str | None:
+    """``~/.cache/cgdiff`` (or under ``XDG_CACHE_HOME``), made if need be; None if it
+    cannot be written."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = os.path.join(base, "cgdiff")
+    try:
+        os.makedirs(folder, exist_ok=True)
+        if not os.access(folder, os.W_OK):
+            return None
+    except OSError:
+        return None
+    return folder
 
 
 def _parser() -> Lark:
     global _PARSER
     if _PARSER is None:
+        from lark import Lark
+
         grammar = _grammar_text()
         _PARSER = Lark(
             grammar,
@@ -428,17 +521,12 @@ def _cache_file(grammar: str) -> str | bool:
     rewriting one file in turn.
     """
     import hashlib
-    import os
 
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    folder = os.path.join(base, "cgdiff")
-    try:
-        os.makedirs(folder, exist_ok=True)
-        if not os.access(folder, os.W_OK):
-            return False
-    except OSError:
-        return False
     import lark
+
+    folder = _cache_folder()
+    if folder is None:
+        return False
 
     digest = hashlib.sha256(grammar.encode()).hexdigest()[:12]
     return os.path.join(folder, f"grammar-lark{lark.__version__}-{digest}.cache")
@@ -491,15 +579,23 @@ def parse(
     if not text.strip():
         raise InputError("the expression is empty")
     _check_length(text)
-    spec = _Spec(text, seed, Path(base) if base is not None else None)
-    parser = _parser()
+    folder = Path(base) if base is not None else None
+    spec = _Spec(text, seed, folder)
+    tables = _tables()
+    syntax: InputError | None = None
     with _LOCK:
         _BUILD.spec = spec
         try:
             with np.errstate(all="ignore"):
-                parser.parse(text)
-        except UnexpectedInput as exc:
-            raise _syntax_error(exc, text, spec) from None
+                done = False
+                if tables is not None:
+                    try:
+                        tables.parse(text, _BUILD, _TOKEN_CALLBACKS)
+                        done = True
+                    except Exception:
+                        spec = _BUILD.spec = _Spec(text, seed, folder)
+                if not done:
+                    syntax = _lark_parse(text, spec)
         except RecursionError:  # pragma: no cover - the parser is iterative
             raise InputError("the expression is nested too deeply") from None
         except CgdiffError as exc:
@@ -509,6 +605,8 @@ def parse(
             raise
         finally:
             _BUILD.spec = None
+    if syntax is not None:
+        raise syntax
     if spec.output is None:
         raise InputError("the spec has no statement")
 
@@ -539,7 +637,20 @@ def parse(
     return graph
 
 
+def _lark_parse(text: str, spec: _Spec) -> InputError | None:
+    """Parse with Lark itself (the judge of every error): None, or the syntax error."""
+    from lark.exceptions import UnexpectedInput
+
+    try:
+        _parser().parse(text)
+    except UnexpectedInput as exc:
+        return _syntax_error(exc, text, spec)
+    return None
+
+
 def _syntax_error(exc: UnexpectedInput, text: str, spec: _Spec) -> InputError:
+    from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
+
     line, column = exc.line, exc.column
     if isinstance(exc, UnexpectedToken):
         what = _describe(exc.token)
