@@ -77,13 +77,15 @@ def extract(lark: Any) -> dict[str, Any]:
         raise ValueError(f"unsupported lexer callbacks: {sorted(root.callback)}")
     if len(scanner._mres) != 1 or lark.options.maybe_placeholders or lark.options.postlex:
         raise ValueError("unsupported Lark options")
-    terminals = [(t.name, t.pattern.to_regexp()) for t in scanner.terminals]
+    # NB: str() and int() throughout: Lark's names may be Tokens, which marshal refuses
+    terminals = [(str(t.name), str(t.pattern.to_regexp())) for t in scanner.terminals]
     rules = list(lark.rules)
     index = {r: k for k, r in enumerate(rules)}
     states: dict[int, dict[str, int]] = {}
     for state, row in table.states.items():
-        states[state] = {
-            sym: (arg if action is Shift else ~index[arg]) for sym, (action, arg) in row.items()
+        states[int(state)] = {
+            str(sym): (int(arg) if action is Shift else ~index[arg])
+            for sym, (action, arg) in row.items()
         }
     builders = dict(ParseTreeBuilder(rules, None).rule_builders)  # type: ignore[no-untyped-call]
     out_rules = []
@@ -105,26 +107,26 @@ def extract(lark: Any) -> dict[str, Any]:
         if names != want:
             raise ValueError(f"unexpected rule wrappers {names} for {r}")
         out_rules.append(
-            (r.origin.name, len(r.expansion), include, expand1, r.alias or r.origin.name)
+            (str(r.origin.name), len(r.expansion), include, expand1, str(r.alias or r.origin.name))
         )
     # Terminals that no rule keeps among its children: the driver pushes their text alone.
     kept_terms = {
-        s.name
+        str(s.name)
         for r in rules
         for s in r.expansion
         if s.is_term and (r.options.keep_all_tokens or not s.filter_out)
     }
-    silent = sorted({s.name for r in rules for s in r.expansion if s.is_term} - kept_terms)
+    silent = sorted({str(s.name) for r in rules for s in r.expansion if s.is_term} - kept_terms)
     return {
         "format": FORMAT,
         "silent": silent,
         "terminals": terminals,
-        "ignore": sorted(root.ignore_types),
-        "newline": sorted(root.newline_types),
+        "ignore": sorted(map(str, root.ignore_types)),
+        "newline": sorted(map(str, root.newline_types)),
         "states": states,
         "rules": out_rules,
-        "start": table.start_states["start"],
-        "end": table.end_states["start"],
+        "start": int(table.start_states["start"]),
+        "end": int(table.end_states["start"]),
     }
 
 
@@ -146,9 +148,7 @@ class Tables:
         # master pattern itself (no other terminal starts with one, so in any state they
         # are what the state's own lexer would match), which saves a loop per blank.
         self.master = re.compile(
-            "[ \\t\\f\\r]*(?:"
-            + "|".join(f"(?P<{name}>{rx})" for name, rx in self.terminals)
-            + ")"
+            "[ \\t\\f\\r]*(?:" + "|".join(f"(?P<{name}>{rx})" for name, rx in self.terminals) + ")"
         )
         self._blank = re.compile("[ \\t\\f\\r]*")
         self._by_state: dict[int, re.Pattern[str]] = {}

@@ -450,7 +450,7 @@ def _load_tables() -> Tables | None:
             with open(tmp, "wb") as f:
                 f.write(marshal.dumps(data))
             os.replace(tmp, path)  # NB: whole or not at all, for a start running beside
-        except OSError:
+        except (OSError, ValueError):  # ValueError: marshal refused the data
             try:
                 os.unlink(tmp)
             except OSError:
