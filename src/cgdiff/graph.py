@@ -371,8 +371,12 @@ class GraphBuilder:
             )
         nodes = self.nodes
         kw = params or None
-        if self.fold and all(nodes[a].kind == "const" for a in args):
-            return self._fold(op, args, line, kw)
+        if self.fold:
+            for a in args:
+                if nodes[a].kind != "const":
+                    break
+            else:  # every argument a constant (NB: a loop, not all(): the parser's hot path)
+                return self._fold(op, args, line, kw)
         if self.simplify and op.identity is not None:
             same = op.identity(self, args)  # the identities of 0 and 1, from the ops table
             if same is not None:
@@ -392,21 +396,20 @@ class GraphBuilder:
         return self._append("op", OPS["pos"], (node,), name=name, line=line)
 
     # -- internals ---------------------------------------------------------------------
-    def _append(self, kind: str, op: Op | None, args: tuple[int, ...], **kw: Any) -> int:
+    def _append(
+        self,
+        kind: str,
+        op: Op | None,
+        args: tuple[int, ...],
+        *,
+        name: str | None = None,
+        value: Any = None,
+        line: int | None = None,
+        symbol: str | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> int:
         i = len(self.nodes)
-        self.nodes.append(
-            Node(
-                i,
-                kind,
-                op,
-                args,
-                kw.get("name"),
-                kw.get("value"),
-                kw.get("line"),
-                kw.get("symbol"),
-                kw.get("params"),
-            )
-        )
+        self.nodes.append(Node(i, kind, op, args, name, value, line, symbol, params))
         return i
 
     def _fold(

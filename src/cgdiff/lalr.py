@@ -269,6 +269,14 @@ class Tables:
                     row = states[top]
                     continue
                 origin, size, include, expand1, fn = rules[~action]
+                if size == 1 and include is None:  # one child, kept: replace the top
+                    child = values[-1]
+                    values[-1] = child if expand1 else fn([child]) if fn else _Group([child])
+                    stack[-1] = top = states[stack[-2]][origin]
+                    if tok is None and top == end:
+                        return values[-1]
+                    row = states[top]
+                    continue
                 if size:
                     children = values[-size:]
                     del stack[-size:]

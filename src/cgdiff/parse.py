@@ -192,7 +192,9 @@ def _binary(name: str) -> Any:
     """The rule callback of a binary operator: one node of op ``name``."""
 
     def rule(self: _Build, c: list[int]) -> int:
-        return self.s.b.op(name, c[0], c[1], line=self.s.line)
+        s = self.spec
+        assert s is not None
+        return s.b.op(name, c[0], c[1], line=s.line)
 
     return rule
 
@@ -221,7 +223,8 @@ class _Build:
     def name(self, c: list[Token]) -> int:
         tok = c[0]
         name = str(tok)
-        s = self.s
+        s = self.spec
+        assert s is not None
         s.line = tok.line
         if not name.isascii():
             for k, ch in enumerate(name):
@@ -344,7 +347,8 @@ class _Build:
 
     def assign(self, c: list[Any]) -> None:
         tok, node = c
-        name, s = str(tok), self.s
+        name, s = str(tok), self.spec
+        assert s is not None
         s.check_bare()
         line = tok.line or 0
         if name in CONSTANTS:
