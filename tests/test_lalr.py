@@ -235,6 +235,11 @@ def test_a_damaged_cache_is_made_again(tmp_path: Path) -> None:
     assert _run(PROBE, tmp_path) == "6 False"  # and kept again
     kept.write_bytes(kept.read_bytes()[:100])  # cut short
     assert _run(PROBE, tmp_path) == "6 True"
+    data = bytearray(kept.read_bytes())
+    data[len(data) // 2] ^= 0x01  # one bit changed: marshal might read it, the checksum not
+    kept.write_bytes(bytes(data))
+    assert _run(PROBE, tmp_path) == "6 True"
+    assert _run(PROBE, tmp_path) == "6 False"
 
 
 def test_no_writable_cache_still_parses(tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ from typing import Any
 __all__ = ["FORMAT", "Reject", "Tables", "Tok", "extract"]
 
 #: The version of the data :func:`extract` writes; a cache of another version is rebuilt.
-FORMAT = 2
+FORMAT = 3
 
 
 class Reject(Exception):  # noqa: N818 - not an error users see

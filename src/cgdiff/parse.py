@@ -66,15 +66,13 @@ def _check_length(text: str) -> None:
     limit = max_tokens()
     if len(text) <= limit:  # NB: a token is a character or more: a shorter text passes unread
         return
-    import re
-
-    count = sum(1 for _ in re.finditer(_TOKEN, text))
+    count = re.subn(_TOKEN, "", text)[1]  # NB: counts without a Python loop or a list
     if count > limit:
         raise InputError(
             f"the input is too long: about {count:,} tokens (names, numbers, operators), "
             f"more than the limit of {limit:,}",
             hint="set the environment variable CGDIFF_MAX_TOKENS to a larger number to "
-            "raise the limit (parsing takes about 10 s per million tokens)",
+            "raise the limit (parsing takes about 6 s per million tokens)",
         )
 
 
@@ -431,7 +429,7 @@ def _tables() -> Tables | None:
 
 def _load_tables() -> Tables | None:
     import marshal
-    import os
+    import zlib
 
     from .lalr import extract
 
@@ -440,19 +438,22 @@ def _load_tables() -> Tables | None:
     if path is not None:
         try:
             with open(path, "rb") as f:
-                return Tables(marshal.loads(f.read()))
+                head, _, body = f.read().partition(b"\n")
+            if head == b"cgdiff-lalr %08x" % zlib.crc32(body):  # whole and unchanged
+                return Tables(marshal.loads(body))
         except (OSError, ValueError, EOFError, TypeError, KeyError, AttributeError):
-            pass  # none yet, or unreadable: made again below
+            pass  # none yet, or damaged: made again below
     try:
         data = extract(_parser())
         tables = Tables(data)
-    except ValueError:  # pragma: no cover - a Lark set-up the driver does not reproduce
+    except Exception:  # a Lark whose insides moved: Lark parses alone
         return None
     if path is not None:
         tmp = f"{path}.{os.getpid()}.tmp"
         try:
+            body = marshal.dumps(data)
             with open(tmp, "wb") as f:
-                f.write(marshal.dumps(data))
+                f.write(b"cgdiff-lalr %08x\n" % zlib.crc32(body) + body)
             os.replace(tmp, path)  # NB: whole or not at all, for a start running beside
         except (OSError, ValueError):  # ValueError: marshal refused the data
             try:
