@@ -208,7 +208,10 @@ class Problem:
         >>> p.check("derivative.x", "x(2 sin(x) + x cos(x))").passed
         True
         """
-        return replace(self.verdict(item, answer))  # a copy: node feedback edits messages
+        result, shared = self._verdict(item, answer)
+        # NB: node feedback edits messages, so a verdict shared by identical answers is
+        # copied; one judged for this answer alone (a number, as in most keys) is not
+        return replace(result) if shared else result
 
     def verdict(self, item: str, answer: Any) -> CheckResult:
         """:meth:`check`'s verdict, shared by every identical answer: not to be changed.
@@ -221,15 +224,20 @@ class Problem:
         >>> p.verdict("derivative.x", "2x") is p.verdict("derivative.x", "2x")
         True
         """
+        return self._verdict(item, answer)[0]
+
+    def _verdict(self, item: str, answer: Any) -> tuple[CheckResult, bool]:
+        """The verdict, and whether it is kept for identical answers (shared)."""
         key = (item, answer) if type(answer) is str else None
         if key is not None:
             done = self._verdicts.get(key)
             if done is not None:
-                return done
+                return done, True
         result = self._judge(item, answer)
         if key is not None and len(self._verdicts) < MAX_VERDICTS:
             self._verdicts[key] = result
-        return result
+            return result, True
+        return result, False
 
     def _judge(self, item: str, answer: Any) -> CheckResult:
         kind, node = self.target(item)
