@@ -246,3 +246,36 @@ def test_no_writable_cache_still_parses(tmp_path: Path) -> None:
     blocked = tmp_path / "file"
     blocked.write_text("not a folder")  # so <cache>/cgdiff cannot be made
     assert _run(PROBE, blocked) == "6 True"
+
+
+LEAVES = ["x", "y", "w1", "θ", "2", "1.5", ".5", "1e-3", "pi", "x²", "x⁻¹", "[1, 2]", "[x, 2y]"]
+LEAVES += ["x[0]", "W[1, -1]", "@data/x.csv"]
+BINARY = [" + ", "-", " * ", "/", "^", "**", " @ ", "@", "·", " − ", " ", ""]
+
+
+def _expressions() -> st.SearchStrategy[str]:
+    """Texts mostly in the language: a parse, not an error, is what most of them test."""
+
+    def grow(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+        return st.one_of(
+            st.tuples(inner, st.sampled_from(BINARY), inner).map("".join),
+            inner.map(lambda a: f"({a})"),
+            st.tuples(st.sampled_from(["-", "+", "√", "−"]), inner).map("".join),
+            st.tuples(st.sampled_from(["sin", "exp", "sum", "max", "sine", "x"]), inner).map(
+                lambda p: f"{p[0]}({p[1]})"
+            ),
+            inner.map(lambda a: f"({a})²"),
+        )
+
+    return st.recursive(st.sampled_from(LEAVES), grow, max_leaves=12)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.tuples(st.booleans(), _expressions()), min_size=1, max_size=4),
+    st.sampled_from(["\n", "; ", ";\n\n# note\n"]),
+)
+def test_random_specs_parse_as_lark_parses_them(lines: list[tuple[bool, str]], sep: str) -> None:
+    text = sep.join(f"v{k} = {e}" if named else e for k, (named, e) in enumerate(lines))
+    assert _driver_alone(text) == _lark_alone(text)
+    assert _outcome(text, fast=True) == _outcome(text, fast=False)
