@@ -9,7 +9,7 @@ import pytest
 
 import cgdiff
 from cgdiff import InputError, UndefinedError, parse
-from cgdiff.parse import parse_point, parse_value
+from cgdiff.values import parse_point, parse_value
 
 
 def value(text: str, **point: float) -> float:

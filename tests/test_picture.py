@@ -25,8 +25,8 @@ import pytest
 
 import cgdiff
 from cgdiff.page import render_html, walk
-from cgdiff.parse import read_source
 from cgdiff.picture import DARK, LIGHT, MAX_NODES, render_svg, scene
+from cgdiff.values import read_source
 from conftest import EXAMPLES, ROOT
 
 NS = {"s": "http://www.w3.org/2000/svg"}

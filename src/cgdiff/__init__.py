@@ -16,7 +16,7 @@ from .api import Graph, parse
 from .errors import CgdiffError, InputError, InternalError, UndefinedError
 from .evaluate import Batch
 from .graph import Node
-from .parse import parse_point
+from .values import parse_point
 
 if TYPE_CHECKING:
     from .symbolic import diff, hessian

@@ -229,7 +229,7 @@ def _source(expr: str) -> str:
         except (OSError, UnicodeDecodeError) as exc:
             raise InputError(f"cannot read standard input: {exc}") from None
     if expr.startswith("@"):
-        from .parse import read_source
+        from .values import read_source
 
         return read_source(expr)
     return expr
@@ -488,7 +488,7 @@ def check(
     when an answer is wrong, 3 when a problem is undefined at its point."""
     from . import check_junit, check_report
     from .check import check_expression, check_key, parse_items
-    from .parse import parse_point
+    from .values import parse_point
 
     if expect is not None:
         if answers is not None:

@@ -67,7 +67,7 @@ def _cell(text: str) -> Any:
     >>> _cell(" 2.5 "), _cell("-0"), _cell("pi/2")
     (2.5, 0.0, 1.5707963267948966)
     """
-    from .parse import parse_value
+    from .values import parse_value
 
     return parse_value(text)
 
@@ -92,7 +92,7 @@ def _plain_column(cells: Sequence[str]) -> Any:
 
 
 def _at_point(text: str) -> dict[str, float]:
-    from .parse import parse_point
+    from .values import parse_point
 
     return parse_point(text)
 

@@ -13,23 +13,22 @@ import os
 import re
 import threading
 import unicodedata
-from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .array_ops import size_of
-from .errors import CgdiffError, Diagnostic, InputError, InternalError
-from .graph import Graph, GraphBuilder, shape_reason, shape_text
+from .errors import CgdiffError, InputError, InternalError
+from .graph import Graph, GraphBuilder
 from .lalr import Tables, Tok
-from .ops import CONSTANTS, FUNCTIONS, apply_checked, resolve_function, suggest
+from .ops import CONSTANTS, FUNCTIONS, resolve_function, suggest
 
 if TYPE_CHECKING:
     from lark import Lark, Token
     from lark.exceptions import UnexpectedInput
 
-__all__ = ["parse", "parse_point", "parse_value", "read_array", "read_source", "split_top"]
+__all__ = ["max_entries", "max_tokens", "parse"]
 
 DEFAULT_OUTPUT = "f"
 
@@ -37,7 +36,6 @@ DEFAULT_OUTPUT = "f"
 def max_entries() -> int:
     """The most entries one array may have: 250,000,000 (2 GB of float64), or the
     environment variable CGDIFF_MAX_ENTRIES."""
-    import os
 
     try:
         return int(os.environ.get("CGDIFF_MAX_ENTRIES", "250000000"))
@@ -52,7 +50,6 @@ def max_tokens() -> int:
     >>> max_tokens() > 0
     True
     """
-    import os
 
     try:
         return int(os.environ.get("CGDIFF_MAX_TOKENS", "500000"))
@@ -303,6 +300,8 @@ class _Build:
         tok = c[0]
         s = self.s
         s.line = tok.line
+        from .values import read_array
+
         try:
             value, notes = read_array(str(tok)[1:], s.base)
         except InputError as exc:
@@ -428,81 +427,33 @@ def _tables() -> Tables | None:
 
 
 def _load_tables() -> Tables | None:
-    import marshal
-    import zlib
-
     from .lalr import extract
+    from .tables_cache import read_tables, tables_file, write_tables
 
-    grammar = _grammar_text()
-    path = _tables_file(grammar)
+    path = tables_file(_grammar_text())
     if path is not None:
-        try:
-            with open(path, "rb") as f:
-                head, _, body = f.read().partition(b"\n")
-            if head == b"cgdiff-lalr %08x" % zlib.crc32(body):  # whole and unchanged
-                return Tables(marshal.loads(body))
-        except (OSError, ValueError, EOFError, TypeError, KeyError, AttributeError):
-            pass  # none yet, or damaged: made again below
+        data = read_tables(path)
+        if data is not None:
+            try:
+                return Tables(data)
+            except (ValueError, TypeError, KeyError, AttributeError, IndexError):
+                pass  # damaged in a way the checksum missed: made again below
     try:
         data = extract(_parser())
         tables = Tables(data)
     except Exception:  # a Lark whose insides moved: Lark parses alone
         return None
     if path is not None:
-        tmp = f"{path}.{os.getpid()}.tmp"
-        try:
-            body = marshal.dumps(data)
-            with open(tmp, "wb") as f:
-                f.write(b"cgdiff-lalr %08x\n" % zlib.crc32(body) + body)
-            os.replace(tmp, path)  # NB: whole or not at all, for a start running beside
-        except (OSError, ValueError):  # ValueError: marshal refused the data
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
+        write_tables(path, data)
     return tables
-
-
-def _tables_file(grammar: str) -> str | None:
-    """The cache file of the tables: named by the grammar's checksum, Lark's version (read
-    from its source, not imported) and :data:`cgdiff.lalr.FORMAT`."""
-    import importlib.util
-    import zlib
-
-    from .lalr import FORMAT
-
-    folder = _cache_folder()
-    spec = importlib.util.find_spec("lark")
-    if folder is None or spec is None or spec.origin is None:
-        return None
-    try:
-        with open(spec.origin, encoding="utf-8") as f:
-            found = re.search(r"__version__[^=]*=\s*['\"]([^'\"]+)", f.read())
-    except OSError:
-        return None
-    version = found.group(1) if found else "unknown"
-    digest = f"{zlib.crc32(grammar.encode()):08x}{len(grammar):x}"
-    return os.path.join(folder, f"tables-f{FORMAT}-lark{version}-{digest}.marshal")
-
-
-def _cache_folder() -> str | None:
-    """``~/.cache/cgdiff`` (or under ``XDG_CACHE_HOME``), made if need be; None if it
-    cannot be written."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    folder = os.path.join(base, "cgdiff")
-    try:
-        os.makedirs(folder, exist_ok=True)
-        if not os.access(folder, os.W_OK):
-            return None
-    except OSError:
-        return None
-    return folder
 
 
 def _parser() -> Lark:
     global _PARSER
     if _PARSER is None:
         from lark import Lark
+
+        from .tables_cache import lark_cache_file
 
         grammar = _grammar_text()
         _PARSER = Lark(
@@ -511,30 +462,9 @@ def _parser() -> Lark:
             transformer=_BUILD,
             lexer_callbacks={"CALLEE": _callee},
             maybe_placeholders=False,
-            cache=_cache_file(grammar),
+            cache=lark_cache_file(grammar),
         )
     return _PARSER
-
-
-def _cache_file(grammar: str) -> str | bool:
-    """Where Lark keeps the built parse tables (building them costs ~20 ms per start).
-
-    The file is the user's own (not a shared temp folder); Lark checks it against a hash of
-    the grammar and options, so a changed grammar is rebuilt.  No writable cache, no cache.
-    NB: the file name carries a hash of the grammar too, so two installed versions of
-    cgdiff (two virtual environments) each keep their own file instead of rebuilding and
-    rewriting one file in turn.
-    """
-    import hashlib
-
-    import lark
-
-    folder = _cache_folder()
-    if folder is None:
-        return False
-
-    digest = hashlib.sha256(grammar.encode()).hexdigest()[:12]
-    return os.path.join(folder, f"grammar-lark{lark.__version__}-{digest}.cache")
 
 
 def _short(text: str, width: int = 40) -> str:
@@ -695,173 +625,3 @@ def _syntax_error(exc: UnexpectedInput, text: str, spec: _Spec) -> InputError:
         column=column,
         source_line=source_line,
     )
-
-
-# A plain number (the grammar's NUMBER, signed, white space around it) is read with float,
-# not the grammar: --at and --points cells are mostly such.  Non-finite results (1e999) are
-# left to the grammar, which says why.
-_PLAIN = re.compile(r"\s*[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*", re.ASCII)
-
-
-def parse_value(text: str) -> Any:
-    """A number or constant expression (``pi/4``, ``-2``, ``sqrt(2)``) as a float; an array
-    literal (``[1, 2]``) or ``@file`` as an array.
-
-    >>> parse_value("sqrt(4) + 1"), parse_value("[1, 2] * 2")
-    (3.0, array([2., 4.]))
-    """
-    if _PLAIN.fullmatch(text):
-        v = float(text)
-        if math.isfinite(v):
-            return v + 0.0  # NB: -0 is 0, as the grammar reads it
-    if text.strip().startswith("@"):
-        return read_array(text.strip()[1:])[0]
-    g = parse(text)
-    node = g.nodes[g.output]
-    if node.kind != "const" and not g.input_names:  # left unfolded: [1, 2] + [1, 2, 3]
-        raise _unfolded(g, text)
-    if node.kind != "const":
-        names = ", ".join(g.input_names) or text
-        raise InputError(
-            f"'{text.strip()}' is not a number or constant expression (it uses {names})"
-        )
-    return float(node.value) if np.ndim(node.value) == 0 else node.value
-
-
-def _unfolded(g: Graph, text: str) -> InputError:
-    """The error of a constant expression that was left unfolded: the first op whose
-    constant inputs' shapes do not fit it (an overflow, exp(1000), is not finite)."""
-    for i in g.op_ids:
-        n = g.nodes[i]
-        assert n.op is not None
-        if all(g.nodes[a].kind == "const" for a in n.args):
-            values = [g.nodes[a].value for a in n.args]
-            try:
-                apply_checked(n.op, values, n.params)
-            except (ValueError, IndexError) as exc:
-                shapes = " and ".join(dict.fromkeys(shape_text(np.shape(v)) for v in values))
-                if n.op.name == "stack":
-                    return InputError(
-                        f"'{_short(text.strip())}' is a ragged array literal: its entries "
-                        f"have shapes {shapes}"
-                    )
-                return InputError(f"'{_short(text.strip())}': {shape_reason(exc, shapes)}")
-    return InputError(f"the value '{_short(text.strip())}' is not finite")
-
-
-def read_array(name: str, base: Path | None = None) -> tuple[Any, list[Diagnostic]]:
-    """Numbers from a file: ``.npy`` (numpy's own), ``.csv`` (commas) or ``.txt``
-    (white space), relative to ``base``; and warnings for entries that are NaN or infinite.
-
-    >>> import tempfile, os
-    >>> path = os.path.join(tempfile.mkdtemp(), "w.csv")
-    >>> _ = open(path, "w").write("1,2\\n3,4\\n")
-    >>> read_array(path)[0]
-    array([[1., 2.],
-           [3., 4.]])
-    """
-    import warnings
-
-    path = Path(name)
-    if base is not None and not path.is_absolute():
-        path = base / path
-    suffix = path.suffix.lower()
-    if suffix not in (".npy", ".csv", ".txt"):
-        raise InputError(f"cannot read '{_short(name)}': numbers are read from .csv, .txt or .npy")
-    if not path.is_file():
-        raise InputError(f"cannot read '{_short(str(path), 80)}': no such file")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # an empty file: said below, not as a warning
-            if suffix == ".npy":
-                value = np.load(path, allow_pickle=False)
-            else:
-                value = np.loadtxt(path, delimiter="," if suffix == ".csv" else None, ndmin=0)
-        value = np.asarray(value, dtype=float)
-    except (ValueError, TypeError, OSError, EOFError, UnicodeDecodeError) as exc:
-        # NB: numpy's own quotes become double ones: a message clips long '...' pieces
-        reason = str(exc).split("\n")[0].replace("'", '"')
-        if suffix == ".npy":  # numpy's own words speak of pickles and allow_pickle
-            raise InputError(
-                f"cannot read '{_short(str(path), 80)}': not an array saved by numpy (.npy)"
-            ) from None
-        raise InputError(
-            f"cannot read '{_short(str(path), 80)}': not a rectangular table of numbers "
-            f"({_short(reason, 120)})"
-        ) from None
-    if value.size == 0:
-        raise InputError(f"cannot read '{_short(str(path), 80)}': it holds no numbers")
-    if value.size > max_entries():
-        raise InputError(f"'{_short(str(path), 80)}' has {value.size:,} entries, over the limit")
-    notes = []
-    bad = int(np.sum(~np.isfinite(value)))
-    if bad:
-        notes.append(
-            Diagnostic(
-                None, f"'{_short(str(path), 80)}' has {bad} entries that are NaN or infinite"
-            )
-        )
-    return value, notes
-
-
-def split_top(text: str) -> list[str]:
-    """Split on commas outside parentheses and brackets, dropping empty parts.
-
-    >>> split_top("x=atan2(1,2), y=3,")
-    ['x=atan2(1,2)', ' y=3']
-    """
-    parts, depth, start = [], 0, 0
-    for i, ch in enumerate(text):
-        if ch in "([":
-            depth += 1
-        elif ch in ")]":
-            depth -= 1
-        elif ch == "," and depth == 0:
-            parts.append(text[start:i])
-            start = i + 1
-    parts.append(text[start:])
-    return [p for p in parts if p.strip()]
-
-
-def parse_point(text: str) -> dict[str, float]:
-    """``name=value,name=value`` into a mapping; values may be constant expressions.
-
-    >>> parse_point("x=1, y=-2, t=pi/2")
-    {'x': 1.0, 'y': -2.0, 't': 1.5707963267948966}
-    """
-    point: dict[str, float] = {}
-    for part in split_top(text):
-        if "=" not in part:
-            where = f" in '{_short(text)}'" if part.strip() != text.strip() else ""
-            raise InputError(f"'{_short(part.strip())}'{where} is not name=value")
-        name, _, value = part.partition("=")
-        name = unicodedata.normalize("NFC", name.strip())
-        if name in CONSTANTS:
-            raise InputError(f"'{name}' is a constant and cannot be given a value")
-        if name in point:
-            raise InputError(f"'{name}' is given twice in '{text}'")
-        point[name] = parse_value(value)
-    return point
-
-
-def read_source(text: str, base: Path | None = None) -> str:
-    """The spec text an argument stands for: ``@path`` reads a file (relative to ``base``).
-
-    >>> read_source("x + 1")
-    'x + 1'
-    """
-    if not text.startswith("@"):
-        return text
-    path = Path(text[1:])
-    if base is not None and not path.is_absolute():
-        path = base / path
-    try:
-        return path.read_text(encoding="utf-8-sig")  # NB: -sig drops a BOM (Windows editors)
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc)
-        raise InputError(f"cannot read '{path}': {reason}") from None
-
-
-def as_point(values: Mapping[str, Any]) -> dict[str, Any]:
-    """Values as given to the API: strings are read as constant expressions."""
-    return {k: parse_value(v) if isinstance(v, str) else v for k, v in values.items()}

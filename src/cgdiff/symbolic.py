@@ -341,7 +341,7 @@ def hessian(
     (10.0, {'x': 2.0, 'y': 12.0})
     """
     from .ad import grad
-    from .parse import as_point
+    from .values import as_point
 
     graph = _graph(expr, output)
     numbers_only(graph, "hessian")

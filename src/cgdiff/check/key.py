@@ -20,7 +20,8 @@ import numpy as np
 from ..errors import CgdiffError, InputError
 from ..graph import Graph
 from ..ops import CONSTANTS, suggest
-from ..parse import parse, parse_value, read_array, read_source
+from ..parse import parse
+from ..values import parse_value, read_array, read_source
 from .problem import Problem, _is_input, _not_a
 from .results import CheckReport
 from .settings import DRAW, MAX_DRAWS, Settings, _g

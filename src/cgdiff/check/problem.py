@@ -23,7 +23,8 @@ from ..errors import CgdiffError, InputError, UndefinedError
 from ..evaluate import bind_point
 from ..graph import Graph, format_number, shape_text
 from ..ops import suggest
-from ..parse import parse, split_top
+from ..parse import parse
+from ..values import split_top
 from .answer import Answer, _excess, pair_text, read_answer
 from .feedback import node_feedback
 from .formula import compare, evaluate_answer

@@ -1,0 +1,194 @@
+"""Values given on the command line and in files: points (``x=1,y=pi/4``), constant
+expressions (read by :func:`cgdiff.parse.parse`, plain numbers without it) and arrays from
+``.csv``, ``.txt`` and ``.npy`` files."""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .errors import Diagnostic, InputError
+from .graph import shape_reason, shape_text
+from .ops import CONSTANTS, apply_checked
+from .parse import _short, max_entries, parse
+
+if TYPE_CHECKING:
+    from .graph import Graph
+
+__all__ = ["as_point", "parse_point", "parse_value", "read_array", "read_source", "split_top"]
+
+
+# A plain number (the grammar's NUMBER, signed, white space around it) is read with float,
+# not the grammar: --at and --points cells are mostly such.  Non-finite results (1e999) are
+# left to the grammar, which says why.
+_PLAIN = re.compile(r"\s*[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*", re.ASCII)
+
+
+def parse_value(text: str) -> Any:
+    """A number or constant expression (``pi/4``, ``-2``, ``sqrt(2)``) as a float; an array
+    literal (``[1, 2]``) or ``@file`` as an array.
+
+    >>> parse_value("sqrt(4) + 1"), parse_value("[1, 2] * 2")
+    (3.0, array([2., 4.]))
+    """
+    if _PLAIN.fullmatch(text):
+        v = float(text)
+        if math.isfinite(v):
+            return v + 0.0  # NB: -0 is 0, as the grammar reads it
+    if text.strip().startswith("@"):
+        return read_array(text.strip()[1:])[0]
+    g = parse(text)
+    node = g.nodes[g.output]
+    if node.kind != "const" and not g.input_names:  # left unfolded: [1, 2] + [1, 2, 3]
+        raise _unfolded(g, text)
+    if node.kind != "const":
+        names = ", ".join(g.input_names) or text
+        raise InputError(
+            f"'{text.strip()}' is not a number or constant expression (it uses {names})"
+        )
+    return float(node.value) if np.ndim(node.value) == 0 else node.value
+
+
+def _unfolded(g: Graph, text: str) -> InputError:
+    """The error of a constant expression that was left unfolded: the first op whose
+    constant inputs' shapes do not fit it (an overflow, exp(1000), is not finite)."""
+    for i in g.op_ids:
+        n = g.nodes[i]
+        assert n.op is not None
+        if all(g.nodes[a].kind == "const" for a in n.args):
+            values = [g.nodes[a].value for a in n.args]
+            try:
+                apply_checked(n.op, values, n.params)
+            except (ValueError, IndexError) as exc:
+                shapes = " and ".join(dict.fromkeys(shape_text(np.shape(v)) for v in values))
+                if n.op.name == "stack":
+                    return InputError(
+                        f"'{_short(text.strip())}' is a ragged array literal: its entries "
+                        f"have shapes {shapes}"
+                    )
+                return InputError(f"'{_short(text.strip())}': {shape_reason(exc, shapes)}")
+    return InputError(f"the value '{_short(text.strip())}' is not finite")
+
+
+def read_array(name: str, base: Path | None = None) -> tuple[Any, list[Diagnostic]]:
+    """Numbers from a file: ``.npy`` (numpy's own), ``.csv`` (commas) or ``.txt``
+    (white space), relative to ``base``; and warnings for entries that are NaN or infinite.
+
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "w.csv")
+    >>> _ = open(path, "w").write("1,2\\n3,4\\n")
+    >>> read_array(path)[0]
+    array([[1., 2.],
+           [3., 4.]])
+    """
+    import warnings
+
+    path = Path(name)
+    if base is not None and not path.is_absolute():
+        path = base / path
+    suffix = path.suffix.lower()
+    if suffix not in (".npy", ".csv", ".txt"):
+        raise InputError(f"cannot read '{_short(name)}': numbers are read from .csv, .txt or .npy")
+    if not path.is_file():
+        raise InputError(f"cannot read '{_short(str(path), 80)}': no such file")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # an empty file: said below, not as a warning
+            if suffix == ".npy":
+                value = np.load(path, allow_pickle=False)
+            else:
+                value = np.loadtxt(path, delimiter="," if suffix == ".csv" else None, ndmin=0)
+        value = np.asarray(value, dtype=float)
+    except (ValueError, TypeError, OSError, EOFError, UnicodeDecodeError) as exc:
+        # NB: numpy's own quotes become double ones: a message clips long '...' pieces
+        reason = str(exc).split("\n")[0].replace("'", '"')
+        if suffix == ".npy":  # numpy's own words speak of pickles and allow_pickle
+            raise InputError(
+                f"cannot read '{_short(str(path), 80)}': not an array saved by numpy (.npy)"
+            ) from None
+        raise InputError(
+            f"cannot read '{_short(str(path), 80)}': not a rectangular table of numbers "
+            f"({_short(reason, 120)})"
+        ) from None
+    if value.size == 0:
+        raise InputError(f"cannot read '{_short(str(path), 80)}': it holds no numbers")
+    if value.size > max_entries():
+        raise InputError(f"'{_short(str(path), 80)}' has {value.size:,} entries, over the limit")
+    notes = []
+    bad = int(np.sum(~np.isfinite(value)))
+    if bad:
+        notes.append(
+            Diagnostic(
+                None, f"'{_short(str(path), 80)}' has {bad} entries that are NaN or infinite"
+            )
+        )
+    return value, notes
+
+
+def split_top(text: str) -> list[str]:
+    """Split on commas outside parentheses and brackets, dropping empty parts.
+
+    >>> split_top("x=atan2(1,2), y=3,")
+    ['x=atan2(1,2)', ' y=3']
+    """
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return [p for p in parts if p.strip()]
+
+
+def parse_point(text: str) -> dict[str, float]:
+    """``name=value,name=value`` into a mapping; values may be constant expressions.
+
+    >>> parse_point("x=1, y=-2, t=pi/2")
+    {'x': 1.0, 'y': -2.0, 't': 1.5707963267948966}
+    """
+    point: dict[str, float] = {}
+    for part in split_top(text):
+        if "=" not in part:
+            where = f" in '{_short(text)}'" if part.strip() != text.strip() else ""
+            raise InputError(f"'{_short(part.strip())}'{where} is not name=value")
+        name, _, value = part.partition("=")
+        name = unicodedata.normalize("NFC", name.strip())
+        if name in CONSTANTS:
+            raise InputError(f"'{name}' is a constant and cannot be given a value")
+        if name in point:
+            raise InputError(f"'{name}' is given twice in '{text}'")
+        point[name] = parse_value(value)
+    return point
+
+
+def read_source(text: str, base: Path | None = None) -> str:
+    """The spec text an argument stands for: ``@path`` reads a file (relative to ``base``).
+
+    >>> read_source("x + 1")
+    'x + 1'
+    """
+    if not text.startswith("@"):
+        return text
+    path = Path(text[1:])
+    if base is not None and not path.is_absolute():
+        path = base / path
+    try:
+        return path.read_text(encoding="utf-8-sig")  # NB: -sig drops a BOM (Windows editors)
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise InputError(f"cannot read '{path}': {reason}") from None
+
+
+def as_point(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Values as given to the API: strings are read as constant expressions."""
+    return {k: parse_value(v) if isinstance(v, str) else v for k, v in values.items()}
