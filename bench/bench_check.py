@@ -10,7 +10,9 @@ computed by hand-written lambdas), then prints:
 1. in-process: ``load_key`` + ``check_key``, in problems per second;
 2. the whole ``cgdiff check key.toml --format json`` process, in paired runs beside the
    baseline process ``bench/check_baseline.py`` (tomllib and the precompiled lambdas of
-   ``bench/key_templates.py``); issue 9's target: at most 2x;
+   ``bench/key_templates.py``); issue 9's target: at most 2x.  Beside them, the floor: a
+   process that only imports numpy and typer and reads the key, what any checker on this
+   stack pays before judging anything;
 3. the same checks with the lambdas in-process, and the reference figures of issue 3: a
    sympy-based checker 3.8 s, lambdas 0.19 s for the whole run.
 """
@@ -114,22 +116,32 @@ def _timed(cmd: list[str]) -> tuple[float, str]:
     return took, r.stdout
 
 
-def whole_processes(key: Path, repeat: int) -> tuple[list[float], list[float], list[float]]:
-    """Paired runs of ``cgdiff check KEY --format json`` and of the baseline process (tomllib
-    and the precompiled lambdas): each round runs both back to back, so their ratio holds
-    while the machine's speed drifts.  Both must agree that every problem passes."""
-    ours, base, ratios = [], [], []
+# What any checker built on cgdiff's stack pays before it judges anything: the imports of
+# numpy and typer, and reading the key with tomllib.
+FLOOR = "import sys, tomllib, numpy, typer; tomllib.loads(open(sys.argv[1]).read())"
+
+
+def whole_processes(
+    key: Path, repeat: int
+) -> tuple[list[float], list[float], list[float], list[float]]:
+    """Paired runs of ``cgdiff check KEY --format json``, of the baseline process (tomllib
+    and the precompiled lambdas) and of the floor (:data:`FLOOR`): each round runs them back
+    to back, so their ratios hold while the machine's speed drifts.  cgdiff and the baseline
+    must agree that every problem passes.  Returns the three times and the paired ratios."""
+    ours, base, floor, ratios = [], [], [], []
     exe = [sys.executable, "-m", "cgdiff", "check", str(key), "--format", "json"]
     baseline = [sys.executable, str(Path(__file__).with_name("check_baseline.py")), str(key)]
     for _ in range(repeat):
         a, out = _timed(exe)
         b, out_base = _timed(baseline)
+        c, _ = _timed([sys.executable, "-c", FLOOR, str(key)])
         report, summary = json.loads(out), json.loads(out_base)
         assert (report["passed"], report["failed"]) == (summary["passed"], summary["failed"])
         ours.append(a)
         base.append(b)
+        floor.append(c / b)
         ratios.append(a / b)
-    return ours, base, ratios
+    return ours, base, floor, ratios
 
 
 def main() -> None:
@@ -147,7 +159,7 @@ def main() -> None:
         report = check_key(load_key(key))
         inproc = time.perf_counter() - start
         assert report.failed == 0, [p for p in report.problems if not p.passed][:1]
-        ours, base_runs, ratios = whole_processes(key, args.repeat)
+        ours, base_runs, floor, ratios = whole_processes(key, args.repeat)
         base = min(lambdas_check(problems, key) for _ in range(3))
         sym = sympy_check(key) if args.sympy else None
     n = args.n
@@ -165,6 +177,10 @@ def main() -> None:
     print(
         f"  ratio, paired                  {ratio:7.2f}x  (target <= 2x: "
         f"{'met' if ratio <= 2 else 'NOT met'})"
+    )
+    print(
+        f"  floor, paired                  {statistics.median(floor):7.2f}x  (python importing "
+        "numpy and typer and reading the key with tomllib, nothing judged)"
     )
     print(
         f"  hand-written lambdas, here     {base:7.3f} s   {n / base:9.0f} problems/s "
