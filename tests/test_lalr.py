@@ -183,6 +183,15 @@ PIECES = [
 ]
 
 
+@pytest.mark.parametrize("text", ["x[sinx(", "x[1, sinx(1)]", "a = 1\nW[0, expx(2)]"])
+def test_a_callback_runs_on_a_token_the_state_does_not_take(text: str) -> None:
+    # Lark's contextual lexer, finding no token the state takes, reads the root lexer's one
+    # (running its callback, which may raise its own error) to say what was unexpected: the
+    # driver does the same, so it raises the callback's error instead of rejecting the text.
+    assert _driver_alone(text) == _lark_alone(text) == "error"
+    assert _outcome(text, fast=True) == _outcome(text, fast=False)
+
+
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.sampled_from(PIECES), min_size=1, max_size=25))
 def test_random_texts_parse_as_lark_parses_them(pieces: list[str]) -> None:

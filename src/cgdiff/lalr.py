@@ -218,8 +218,17 @@ class Tables:
                 assert typ is not None
                 start = m.start(typ)
                 if typ not in row and typ not in ignore:
+                    found = m
                     m = self._state_scanner(stack[-1]).match(text, start)
                     if m is None:
+                        # As Lark's contextual lexer does: the root lexer's token, its
+                        # callback run (which may raise an error of its own), is unexpected.
+                        callback = token_callbacks.get(typ)
+                        if callback is not None and typ not in silent:
+                            bad = Tok(found.group(typ))
+                            bad.type, bad.line = typ, line
+                            bad.column, bad.start_pos = start - line_start + 1, start
+                            callback(bad)
                         raise Reject(start)
                     typ = m.lastgroup
                     assert typ is not None
