@@ -127,7 +127,8 @@ def whole_processes(
     """Paired runs of ``cgdiff check KEY --format json``, of the baseline process (tomllib
     and the precompiled lambdas) and of the floor (:data:`FLOOR`): each round runs them back
     to back, so their ratios hold while the machine's speed drifts.  cgdiff and the baseline
-    must agree that every problem passes.  Returns the three times and the paired ratios."""
+    must agree that every problem passes.  Returns cgdiff's and the baseline's times,
+    then the floor's and cgdiff's paired ratios to the baseline."""
     ours, base, floor, ratios = [], [], [], []
     exe = [sys.executable, "-m", "cgdiff", "check", str(key), "--format", "json"]
     baseline = [sys.executable, str(Path(__file__).with_name("check_baseline.py")), str(key)]

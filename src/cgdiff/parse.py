@@ -36,7 +36,6 @@ DEFAULT_OUTPUT = "f"
 def max_entries() -> int:
     """The most entries one array may have: 250,000,000 (2 GB of float64), or the
     environment variable CGDIFF_MAX_ENTRIES."""
-
     try:
         return int(os.environ.get("CGDIFF_MAX_ENTRIES", "250000000"))
     except ValueError:
@@ -50,7 +49,6 @@ def max_tokens() -> int:
     >>> max_tokens() > 0
     True
     """
-
     try:
         return int(os.environ.get("CGDIFF_MAX_TOKENS", "500000"))
     except ValueError:
