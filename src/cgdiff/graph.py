@@ -521,7 +521,9 @@ class GraphBuilder:
                 output_name = f"{base}{k}"
                 k += 1
             taken.add(output_name)
-        new_id: dict[int, int] = {}
+        # NB: a list, and the old args tuple kept while no node before has been pruned (the
+        # ids are then unchanged): a 1,000,000-term sum spends a fifth of its parse here
+        new_id = [-1] * len(self.nodes)
         out_nodes: list[Node] = []
         counter = 0
         for i, n in enumerate(self.nodes):
@@ -542,7 +544,7 @@ class GraphBuilder:
                     j,
                     n.kind,
                     n.op,
-                    tuple(new_id[a] for a in n.args),
+                    n.args if i == j else tuple([new_id[a] for a in n.args]),
                     name,
                     n.value,
                     n.line,
