@@ -354,3 +354,57 @@ def test_deep_tree_is_drawn_whole(cli) -> None:
     for i in range(40):
         assert f"a{i}" in r.out
     assert all(len(line) < 400 for line in r.out.splitlines())
+
+
+def test_binary_and_control_characters_are_named(cli, tmp_path: Path) -> None:
+    """A NUL or an escape character is named (it used to read "unexpected ' '"), the
+    caret line shows it as one visible character, and bytes that are not UTF-8 are said to
+    be so, from a file, a data file, a --points file and standard input alike."""
+    r = cli("eval", "x\x00y", "--at", "x=1,y=2")
+    lines = r.err.splitlines()
+    assert r.code == 2 and len(lines) == 3
+    assert lines[0].startswith("error: the control character U+0000 is not part of")
+    assert "column 2" in lines[0]
+    assert lines[1] == "  x\ufffdy" and lines[2] == "   ^"
+    r = cli("eval", "x+\x1b[31m", "--at", "x=1")
+    assert r.code == 2 and "U+001B" in r.err and "\x1b" not in r.err
+    # an argument holding a byte that is not UTF-8 arrives as a lone surrogate
+    r = cli("eval", "x+" + b"\xff".decode("utf-8", "surrogateescape"), "--at", "x=1")
+    assert r.code == 2 and r.err.startswith("error: the byte 0xFF is not UTF-8 text")
+    assert "\udcff" not in r.err
+    blob = tmp_path / "blob.cg"
+    blob.write_bytes(b"x+\xff\xfe")
+    data = tmp_path / "d.csv"
+    data.write_bytes(b"1,2\n\xff,3\n")
+    points = tmp_path / "p.csv"
+    points.write_bytes(b"x\n1\n\xff\n")
+    for args in (
+        ("eval", "@" + str(blob)),
+        ("eval", "sum(X)", "--at", f"X=@{data}"),
+        ("grad", "x^2", "--points", str(points)),
+    ):
+        r = cli(*args)
+        assert r.code == 2 and r.out == "", args
+        assert r.err.startswith("error: cannot read '"), args
+        assert r.err.strip().endswith(
+            "not UTF-8 text (the byte 0xFF cannot be read); save it as UTF-8"
+        )
+    p = subprocess.run(
+        [sys.executable, "-m", "cgdiff", "eval", "-", "--at", "x=1"],
+        input=b"x+\xff",
+        capture_output=True,
+        check=False,
+    )
+    assert p.returncode == 2 and p.stdout == b""
+    assert p.stderr.decode() == (
+        "error: cannot read standard input: not UTF-8 text (the byte 0xFF cannot be read); "
+        "save it as UTF-8\n"
+    )
+    # a byte-order mark at the start of standard input is dropped, as for a file
+    p = subprocess.run(
+        [sys.executable, "-m", "cgdiff", "eval", "-", "--at", "x=1", "--format", "json"],
+        input="\ufeffx+1".encode(),
+        capture_output=True,
+        check=False,
+    )
+    assert p.returncode == 0 and json.loads(p.stdout)["value"] == 2.0

@@ -31,7 +31,7 @@ from .cli_output import (
     write_atomic,
 )
 from .cli_points import one_point, points_of
-from .errors import CgdiffError, InputError
+from .errors import CgdiffError, InputError, not_utf8
 from .errors import clip as _clip
 
 # NB: --install-completion and --show-completion (bash, zsh, fish) cost ~0.1 ms a start:
@@ -225,8 +225,13 @@ def _source(expr: str) -> str:
         if sys.stdin is None or sys.stdin.closed:
             raise InputError("standard input is closed; nothing to read for '-'")
         try:
-            return sys.stdin.read()
-        except (OSError, UnicodeDecodeError) as exc:
+            # NB: the bytes, decoded strictly: the text layer may be set to replace or
+            # escape what is not UTF-8 (the C locale), and -sig drops a BOM
+            stream = getattr(sys.stdin, "buffer", None)
+            return stream.read().decode("utf-8-sig") if stream is not None else sys.stdin.read()
+        except UnicodeDecodeError as exc:
+            raise InputError(f"cannot read standard input: {not_utf8(exc)}") from None
+        except OSError as exc:
             raise InputError(f"cannot read standard input: {exc}") from None
     if expr.startswith("@"):
         from .values import read_source

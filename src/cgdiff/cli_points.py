@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .errors import CgdiffError, InputError, clip
+from .errors import CgdiffError, InputError, clip, not_utf8
 
 __all__ = ["one_point", "points_of"]
 
@@ -124,8 +124,10 @@ def _csv_points(
                     f"{clip(str(points))}; give it in one place"
                 )
             cells = list(reader)
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc)
+    except UnicodeDecodeError as exc:
+        raise InputError(f"cannot read '{clip(str(points))}': {not_utf8(exc)}") from None
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
         raise InputError(f"cannot read '{clip(str(points))}': {reason}") from None
     width = len(header)
     if cells and all(type(v) is float for v in shared.values()):

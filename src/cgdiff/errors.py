@@ -17,6 +17,7 @@ __all__ = [
     "UndefinedError",
     "caret",
     "clip",
+    "not_utf8",
 ]
 
 CLIP = 60  # characters of user text (a name, a path, a value) echoed in a message
@@ -34,6 +35,19 @@ def clip(text: str, width: int = CLIP) -> str:
     return text[:head] + "…" + text[len(text) - (width - 1 - head) :]
 
 
+def not_utf8(exc: UnicodeDecodeError) -> str:
+    """Why a file or standard input could not be read as text, in a person's words.
+
+    >>> try:
+    ...     b"x+\\xff".decode("utf-8")
+    ... except UnicodeDecodeError as exc:
+    ...     print(not_utf8(exc))
+    not UTF-8 text (the byte 0xFF cannot be read); save it as UTF-8
+    """
+    bad = bytes(exc.object[exc.start : exc.start + 1]).hex().upper()
+    return f"not UTF-8 text (the byte 0x{bad} cannot be read); save it as UTF-8"
+
+
 # A quoted piece of a message longer than CLIP: a name or value the user typed.
 _QUOTED = re.compile("'([^'\\n]{" + str(CLIP + 1) + ",})'")
 
@@ -46,6 +60,11 @@ def _readable(text: str) -> str:
     return _QUOTED.sub(lambda m: "'" + clip(m.group(1)) + "'", text)
 
 
+# Control characters (C0, DEL, C1) and the lone surrogates that stand for bytes that are not
+# UTF-8 (Python's surrogateescape): nothing a terminal shows as one character.
+_UNSHOWN = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
 def caret(source_line: str, column: int) -> str:
     """Two indented lines: the source line and a caret under ``column`` (1-based).
 
@@ -53,9 +72,13 @@ def caret(source_line: str, column: int) -> str:
       x*(y+)z
            ^
     """
-    # NB: tabs would shift the caret; show them as single spaces.  A long line is cut to a
-    # window around the column, so a 100,000-character line gives a short message.
+    # NB: tabs would shift the caret; show them as single spaces, and any other control
+    # character (a NUL of a binary file) or undecodable byte as the replacement character
+    # (one column each). A long line is cut to a window around the column, so a
+    # 100,000-character line gives a short message.
     line = source_line.replace("\t", " ")
+    if not line.isprintable():
+        line = _UNSHOWN.sub("\ufffd", line)
     col = max(column - 1, 0)
     if len(line) > 100:
         start = max(0, col - 50)

@@ -160,8 +160,16 @@ def _pasted(ch: str) -> str:
     >>> _pasted("÷")
     "'÷' (U+00F7 DIVISION SIGN) is not part of cgdiff's language; type / to divide"
     """
+    code = ord(ch)
+    if 0xDC80 <= code <= 0xDCFF:  # a byte that is not UTF-8, as Python's surrogateescape reads it
+        return f"the byte 0x{code - 0xDC00:02X} is not UTF-8 text; cgdiff reads text as UTF-8"
+    if unicodedata.category(ch) == "Cc":  # NUL, ESC, ...: unnamed by unicodedata
+        return (
+            f"the control character U+{code:04X} is not part of cgdiff's language "
+            "(is this a binary file?)"
+        )
     name = unicodedata.name(ch, "")
-    what = f"'{ch}' (U+{ord(ch):04X}{' ' + name if name else ''})"
+    what = f"'{ch}' (U+{code:04X}{' ' + name if name else ''})"
     hint = _INSTEAD.get(ch)
     if hint is None:
         plain = unicodedata.normalize("NFKC", ch).replace("⁄", "/")
@@ -589,7 +597,7 @@ def _syntax_error(exc: UnexpectedInput, text: str, spec: _Spec) -> InputError:
         what = _describe(exc.token)
     elif isinstance(exc, UnexpectedCharacters):
         ch = text[exc.pos_in_stream] if exc.pos_in_stream is not None else ""
-        if ch and (not ch.isascii() or ch in _INSTEAD):
+        if ch and (not ch.isascii() or ch in _INSTEAD or not ch.isprintable()):
             source_line = spec.lines[line - 1] if 0 < line <= len(spec.lines) else ""
             return InputError(
                 f"{_pasted(ch)} (line {line}, column {column})",

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import Diagnostic, InputError
+from .errors import Diagnostic, InputError, not_utf8
 from .graph import shape_reason, shape_text
 from .ops import CONSTANTS, apply_checked
 from .parse import _short, max_entries, parse
@@ -112,6 +112,8 @@ def read_array(name: str, base: Path | None = None) -> tuple[Any, list[Diagnosti
             raise InputError(
                 f"cannot read '{_short(str(path), 80)}': not an array saved by numpy (.npy)"
             ) from None
+        if isinstance(exc, UnicodeDecodeError):
+            raise InputError(f"cannot read '{_short(str(path), 80)}': {not_utf8(exc)}") from None
         raise InputError(
             f"cannot read '{_short(str(path), 80)}': not a rectangular table of numbers "
             f"({_short(reason, 120)})"
@@ -184,8 +186,10 @@ def read_source(text: str, base: Path | None = None) -> str:
         path = base / path
     try:
         return path.read_text(encoding="utf-8-sig")  # NB: -sig drops a BOM (Windows editors)
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc)
+    except UnicodeDecodeError as exc:
+        raise InputError(f"cannot read '{path}': {not_utf8(exc)}") from None
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
         raise InputError(f"cannot read '{path}': {reason}") from None
 
 
