@@ -130,7 +130,7 @@ def test_a_ragged_literal(cli, tmp_path: Path, spec: str, shapes: str) -> None:
         ("blank.txt", b"\n\n  \n", "holds no numbers"),
         ("ragged.csv", b"1,2\n3\n", "not a rectangular table"),
         ("words.csv", b"1,a\n2,3\n", "not a rectangular table"),
-        ("garbage.csv", bytes(range(256)) * 4, "not a rectangular table"),
+        ("garbage.csv", bytes(range(256)) * 4, "not UTF-8 text (the byte 0x80 cannot be read)"),
         ("garbage.npy", np.random.default_rng(0).bytes(64), "not an array saved by numpy"),
         ("data.json", b"[1, 2]", "numbers are read from .csv, .txt or .npy"),
     ],
