@@ -10,9 +10,10 @@ computed by hand-written lambdas), then prints:
 1. in-process: ``load_key`` + ``check_key``, in problems per second;
 2. the whole ``cgdiff check key.toml --format json`` process, in paired runs beside the
    baseline process ``bench/check_baseline.py`` (tomllib and the precompiled lambdas of
-   ``bench/key_templates.py``); issue 9's target: at most 2x.  Beside them, the floor: a
+   ``bench/key_templates.py``); issue 9's target: at most 2x.  Beside them, two floors: a
    process that only imports numpy and typer and reads the key, what any checker on this
-   stack pays before judging anything;
+   stack pays before judging anything, and one that imports every module of cgdiff that
+   ``check`` loads and reads the key, judging nothing;
 3. the same checks with the lambdas in-process, and the reference figures of issue 3: a
    sympy-based checker 3.8 s, lambdas 0.19 s for the whole run.
 """
@@ -120,29 +121,62 @@ def _timed(cmd: list[str]) -> tuple[float, str]:
 # numpy and typer, and reading the key with tomllib.
 FLOOR = "import sys, tomllib, numpy, typer; tomllib.loads(open(sys.argv[1]).read())"
 
+# The modules of cgdiff that ``cgdiff check KEY --format json`` has loaded when it ends,
+# printed by a child process that runs the command (its own output goes to /dev/null).
+_MODULES = (
+    "import os, sys, runpy\n"
+    "sys.argv = ['cgdiff', 'check', sys.argv[1], '--format', 'json']\n"
+    "out, sys.stdout = sys.stdout, open(os.devnull, 'w')\n"
+    "try:\n"
+    "    runpy.run_module('cgdiff', run_name='__main__')\n"
+    "except SystemExit:\n"
+    "    pass\n"
+    "print(' '.join(sorted(m for m in sys.modules if m.startswith('cgdiff'))), file=out)\n"
+)
+
+
+def own_floor(key: Path) -> str:
+    """The second floor: a process that imports every module of cgdiff that ``check``
+    loads (and so numpy and typer) and reads the key with tomllib, judging nothing."""
+    r = subprocess.run(
+        [sys.executable, "-c", _MODULES, str(key)], capture_output=True, text=True, check=True
+    )
+    modules = r.stdout.split()
+    assert "cgdiff.check" in modules, r.stdout
+    return (
+        "import sys, tomllib, importlib\n"
+        f"for m in {modules!r}:\n"
+        "    importlib.import_module(m)\n"
+        "tomllib.loads(open(sys.argv[1]).read())\n"
+    )
+
 
 def whole_processes(
     key: Path, repeat: int
-) -> tuple[list[float], list[float], list[float], list[float]]:
+) -> tuple[list[float], list[float], list[float], list[float], list[float]]:
     """Paired runs of ``cgdiff check KEY --format json``, of the baseline process (tomllib
-    and the precompiled lambdas) and of the floor (:data:`FLOOR`): each round runs them back
-    to back, so their ratios hold while the machine's speed drifts.  cgdiff and the baseline
-    must agree that every problem passes.  Returns cgdiff's and the baseline's times,
-    then the floor's and cgdiff's paired ratios to the baseline."""
-    ours, base, floor, ratios = [], [], [], []
+    and the precompiled lambdas) and of the two floors (:data:`FLOOR`, :func:`own_floor`):
+    each round runs them back to back, so their ratios hold while the machine's speed
+    drifts.  cgdiff and the baseline must agree that every problem passes.  Returns cgdiff's
+    and the baseline's times, then the two floors' and cgdiff's paired ratios to the
+    baseline."""
+    ours, base, floor, own, ratios = [], [], [], [], []
     exe = [sys.executable, "-m", "cgdiff", "check", str(key), "--format", "json"]
     baseline = [sys.executable, str(Path(__file__).with_name("check_baseline.py")), str(key)]
+    imports = own_floor(key)
     for _ in range(repeat):
         a, out = _timed(exe)
         b, out_base = _timed(baseline)
         c, _ = _timed([sys.executable, "-c", FLOOR, str(key)])
+        d, _ = _timed([sys.executable, "-c", imports, str(key)])
         report, summary = json.loads(out), json.loads(out_base)
         assert (report["passed"], report["failed"]) == (summary["passed"], summary["failed"])
         ours.append(a)
         base.append(b)
         floor.append(c / b)
+        own.append(d / b)
         ratios.append(a / b)
-    return ours, base, floor, ratios
+    return ours, base, floor, own, ratios
 
 
 def main() -> None:
@@ -160,7 +194,7 @@ def main() -> None:
         report = check_key(load_key(key))
         inproc = time.perf_counter() - start
         assert report.failed == 0, [p for p in report.problems if not p.passed][:1]
-        ours, base_runs, floor, ratios = whole_processes(key, args.repeat)
+        ours, base_runs, floor, own, ratios = whole_processes(key, args.repeat)
         base = min(lambdas_check(problems, key) for _ in range(3))
         sym = sympy_check(key) if args.sympy else None
     n = args.n
@@ -182,6 +216,10 @@ def main() -> None:
     print(
         f"  floor, paired                  {statistics.median(floor):7.2f}x  (python importing "
         "numpy and typer and reading the key with tomllib, nothing judged)"
+    )
+    print(
+        f"  cgdiff's imports, paired       {statistics.median(own):7.2f}x  (python importing "
+        "every module of cgdiff that check loads, and reading the key, nothing judged)"
     )
     print(
         f"  hand-written lambdas, here     {base:7.3f} s   {n / base:9.0f} problems/s "

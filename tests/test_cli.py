@@ -408,3 +408,20 @@ def test_binary_and_control_characters_are_named(cli, tmp_path: Path) -> None:
         check=False,
     )
     assert p.returncode == 0 and json.loads(p.stdout)["value"] == 2.0
+    # Windows and old Mac line ends read as a text file's do: the error is on line 2, at
+    # its end, and no \r reaches the message
+    p = subprocess.run(
+        [sys.executable, "-m", "cgdiff", "eval", "-"],
+        input=b"x = 1\r\ny = x*2 +\r\n",
+        capture_output=True,
+        check=False,
+    )
+    assert p.returncode == 2 and "line 2, column 10" in p.stderr.decode(), p.stderr
+    assert b"\r" not in p.stderr and "\ufffd" not in p.stderr.decode()
+    p = subprocess.run(
+        [sys.executable, "-m", "cgdiff", "eval", "-", "--format", "json"],
+        input=b"x = 1\ry = x*2\r",
+        capture_output=True,
+        check=False,
+    )
+    assert p.returncode == 0 and json.loads(p.stdout)["value"] == 2.0

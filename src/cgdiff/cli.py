@@ -226,9 +226,13 @@ def _source(expr: str) -> str:
             raise InputError("standard input is closed; nothing to read for '-'")
         try:
             # NB: the bytes, decoded strictly: the text layer may be set to replace or
-            # escape what is not UTF-8 (the C locale), and -sig drops a BOM
+            # escape what is not UTF-8 (the C locale); -sig drops a BOM, and line ends are
+            # read as a text file's are (\r\n and \r as \n)
             stream = getattr(sys.stdin, "buffer", None)
-            return stream.read().decode("utf-8-sig") if stream is not None else sys.stdin.read()
+            if stream is None:
+                return sys.stdin.read()
+            text = stream.read().decode("utf-8-sig")
+            return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
         except UnicodeDecodeError as exc:
             raise InputError(f"cannot read standard input: {not_utf8(exc)}") from None
         except OSError as exc:
