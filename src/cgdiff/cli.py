@@ -231,7 +231,7 @@ def _source(expr: str) -> str:
             stream = getattr(sys.stdin, "buffer", None)
             if stream is None:
                 return sys.stdin.read()
-            text = stream.read().decode("utf-8-sig")
+            text: str = stream.read().decode("utf-8-sig")
             return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
         except UnicodeDecodeError as exc:
             raise InputError(f"cannot read standard input: {not_utf8(exc)}") from None
