@@ -425,3 +425,22 @@ def test_binary_and_control_characters_are_named(cli, tmp_path: Path) -> None:
         check=False,
     )
     assert p.returncode == 0 and json.loads(p.stdout)["value"] == 2.0
+
+
+def test_output_file_through_a_symlink_and_to_a_fifo(cli, tmp_path: Path) -> None:
+    """-o writes through a symlink (the link stays a link) and into a FIFO as it is: the
+    temporary file and rename are for regular files only (they replaced /dev/stdout)."""
+    target = tmp_path / "target.json"
+    target.write_text("old\n")
+    link = tmp_path / "link.json"
+    link.symlink_to(target)
+    r = cli("eval", "x", "--at", "x=1", "--format", "json", "-o", str(link))
+    assert r.code == 0 and r.out == ""
+    assert link.is_symlink() and json.loads(target.read_text())["value"] == 1.0
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    reader = subprocess.Popen(["cat", str(fifo)], stdout=subprocess.PIPE)
+    r = cli("eval", "x", "--at", "x=2", "--format", "json", "-o", str(fifo))
+    got, _ = reader.communicate(timeout=20)
+    assert r.code == 0 and json.loads(got)["value"] == 2.0
+    assert not fifo.is_file() and fifo.exists()

@@ -78,8 +78,21 @@ def write_atomic(path: Path, text: str) -> None:
 def _atomic(path: Path) -> Iterator[Callable[[str], Any]]:
     """A ``write`` function into a temporary file beside ``path``, renamed to ``path`` once
     the block has finished; on an error the temporary file is removed, ``path`` untouched."""
+    import stat
     import tempfile
 
+    # NB: a symlink is written through (the file it names is replaced, the link kept), and
+    # what is not a regular file (a FIFO, /dev/stdout, a device) is written to as it is,
+    # as a shell's > does: renaming over it would replace the device with a file
+    path = Path(os.path.realpath(path))
+    try:
+        special = not stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        special = False
+    if special:
+        with open(path, "w", encoding="utf-8", newline="") as out:
+            yield out.write
+        return
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
