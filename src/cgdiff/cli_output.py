@@ -77,7 +77,8 @@ def write_atomic(path: Path, text: str) -> None:
 @contextlib.contextmanager
 def _atomic(path: Path) -> Iterator[Callable[[str], Any]]:
     """A ``write`` function into a temporary file beside ``path``, renamed to ``path`` once
-    the block has finished; on an error the temporary file is removed, ``path`` untouched."""
+    the block has finished; on an error the temporary file is removed, ``path`` untouched.
+    A FIFO or a device cannot be replaced: it is written to directly."""
     import stat
     import tempfile
 

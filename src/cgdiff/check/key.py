@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import CgdiffError, InputError
+from ..errors import CgdiffError, InputError, not_utf8
 from ..graph import Graph
 from ..ops import CONSTANTS, suggest
 from ..parse import parse
@@ -168,8 +168,8 @@ def load_key(path: str | Path) -> Key:
         raise InputError(f"cannot read the answer key '{path}': {exc.strerror or exc}") from None
     try:
         data = tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise w.error("", "not UTF-8 text") from None
+    except UnicodeDecodeError as exc:
+        raise w.error("", not_utf8(exc)) from None
     except tomllib.TOMLDecodeError as exc:
         raise w.error("", f"not valid TOML: {exc}") from None
     _unknown_keys(data, ("defaults", "problem"), "", w)

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError
+from ..errors import InputError, not_utf8
 from ..ops import suggest
 from .feedback import node_feedback
 from .key import Key
@@ -237,8 +237,8 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, list[str]] | RowError]:
                 yield reader.line_num, row
     except OSError as exc:
         raise InputError(f"cannot read the answers '{path}': {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: {not_utf8(exc)}") from None
     finally:
         csv.field_size_limit(limit)
     if empty:
