@@ -48,7 +48,7 @@ def test_array_answer_from_a_file(cli, tmp_path: Path) -> None:
     assert cli("check", str(key)).code == 0
     np.save(tmp_path / "g.npy", np.array([2.0, 4.0]))
     r = cli("check", str(key))
-    assert r.code == 1 and "expected an array of shape 3, given 2" in r.out
+    assert r.code == 1 and "expected an array of shape 3, given an array of shape 2" in r.out
 
 
 def test_a_class_answers_one_entry(cli, tmp_path: Path) -> None:
@@ -172,3 +172,135 @@ def test_gradients_are_arrays_of_their_own() -> None:
     assert r.gradient["v"].tolist() == [2.0, 2.0, 2.0]
     with pytest.raises(cgdiff.CgdiffError, match="specs of numbers"):
         cgdiff.parse("f = mean(sin(A))").derivative("A")
+
+
+# -- arrays where a scalar was expected, and arrays written as text (a hostile sweep) ---------
+
+
+@pytest.mark.parametrize(
+    ("source", "title", "value"),
+    [
+        ("[1,2]", "f = [1, 2]", [1, 2]),
+        ("W = [[1, 2], [3, 4]]; W @ [1, -1]", "f = W @ [1, -1]", [-1, -1]),
+        ("zeros(0)", "f = []", []),
+        ("[1/3, 2]", "f = [0.333333, 2]", [1 / 3, 2]),
+    ],
+)
+def test_eval_table_of_a_constant_array(cli, source: str, title: str, value: list) -> None:
+    # the title writes a folded constant rounded for people; it used to be exit 70
+    r = cli("eval", source)
+    assert r.code == 0, r.err
+    assert title in r.out
+    assert json.loads(cli("eval", source, "--format", "json").out)["value"] == value
+
+
+def _check(cli, *args: str) -> dict:
+    r = cli("check", *args, "--format", "json")
+    assert r.code in (0, 1), r.err
+    assert r.err == ""
+    (check,) = json.loads(r.out)["problems"][0]["checks"]
+    return check
+
+
+def test_an_array_written_as_text_is_an_array_answer(cli) -> None:
+    spec = "f = sum(W*W)"
+    at = "W=[[1,2],[3,4]]"
+    right = _check(cli, spec, "--at", at, "--expect", "grad.W=[[2,4],[6,8]]")
+    assert right["passed"] and right["expected"] == [[2.0, 4.0], [6.0, 8.0]]
+    assert right["given"] == "[[2,4],[6,8]]"
+    wrong = _check(cli, spec, "--at", at, "--expect", "grad.W=[[2,4],[6,9]]")
+    assert not wrong["passed"]
+    assert "entry [1, 1]: expected 8, given 9; 1 of 4 entries are wrong" in wrong["message"]
+    # a formula whose value is an array is compared as one: 2W is right, W is not
+    assert _check(cli, spec, "--at", at, "--expect", "grad.W=2*W")["passed"]
+    half = _check(cli, spec, "--at", at, "--expect", "grad.W=W")
+    assert not half["passed"] and "4 of 4 entries are wrong" in half["message"]
+    shape = _check(cli, spec, "--at", at, "--expect", "grad.W=[2,4]")
+    assert "expected an array of shape 2×2, given an array of shape 2" in shape["message"]
+    # an answer that cannot be read shows the array truth beside it (it was exit 70)
+    bad = _check(cli, spec, "--at", at, "--expect", "grad.W=2x+")
+    assert not bad["passed"] and bad["expected"] == [[2.0, 4.0], [6.0, 8.0]]
+    number = _check(cli, spec, "--at", at, "--expect", "grad.W=1")
+    assert not number["passed"] and number["expected"] == [[2.0, 4.0], [6.0, 8.0]]
+
+
+@pytest.mark.parametrize("answer", ["[3, 3]", "x*[1, 2]", "[6]", "x*[1,2,3]+[1,2]"])
+def test_an_array_is_wrong_where_one_number_is_asked(cli, answer: str) -> None:
+    # x*[1, 2] at x = 3 is [3, 6]: its first entry is the truth, and it used to pass
+    c = _check(cli, "x^2", "--at", "x=3", "--expect", f"grad.x={answer}")
+    assert c["passed"] is False and c["expected"] == 6.0
+    assert "one number" in c["message"] or "cannot be worked out" in c["message"]
+
+
+@pytest.mark.parametrize("answer", ["[2, 2]", "x*[2, 2]", "x*[[2], [2]]"])
+def test_an_array_is_wrong_as_a_formula_of_scalars(cli, answer: str) -> None:
+    # compared as functions at random points: an array is not one number at each point
+    c = _check(cli, "x^2", "--expect", f"derivative.x={answer}")
+    assert c["passed"] is False
+    assert "one number at each point" in c["message"]
+
+
+def test_an_answer_never_reads_a_file(cli, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "secret.csv").write_text("41\n")
+    for answer in ("@secret.csv", "sum(@secret.csv) + 1"):
+        c = _check(cli, "x^2", "--at", "x=1", "--expect", f"value={answer}")
+        assert not c["passed"]
+        assert "an answer cannot read a file (@path)" in c["message"]
+        assert "41" not in c["message"] and "42" not in c["message"]
+
+
+def test_a_class_answers_arrays_as_text(cli, tmp_path: Path) -> None:
+    key = tmp_path / "key.toml"
+    key.write_text(
+        '[[problem]]\nname = "ann"\nexpr = "f = sum(W*W)"\nat = { W = [[1, 2], [3, 4]] }\n'
+        "expect.grad = { W = [[2, 4], [6, 8]] }\n"
+    )
+    answers = tmp_path / "a.csv"
+    answers.write_text(
+        "student,problem,item,answer\n"
+        'ann,ann,grad.W,"[[2,4],[6,8]]"\n'
+        "bob,ann,grad.W,2*W\n"
+        'cy,ann,"grad.W[0,1]",4\n'
+        'dee,ann,grad.W,"[[1,1],[1,1]]"\n'
+    )
+    r = cli("check", str(key), "--answers", str(answers), "--format", "json")
+    assert r.code == 1 and r.err == ""
+    scores = {s["student"]: s["score"] for s in json.loads(r.out)["students"]}
+    # cy gave one entry, not the array grad.W that the key asks for
+    assert scores == {"ann": 1, "bob": 1, "cy": 0, "dee": 0}
+    junit = cli("check", str(key), "--answers", str(answers), "--format", "junit")
+    assert junit.code == 1 and junit.err == ""
+    assert junit.out.count("<failure") == 3 and "4 of 4 entries are wrong" in junit.out
+
+
+def test_a_key_gives_array_inputs_at_its_point(cli, tmp_path: Path) -> None:
+    (tmp_path / "v.csv").write_text("1,1\n")
+    key = tmp_path / "key.toml"
+    key.write_text(
+        '[[problem]]\nname = "list"\nexpr = "f = sum(W*W)"\nat = { W = [[1, 2], [3, 4]] }\n'
+        'expect.value = 30\nexpect.grad = { W = "2*W" }\n\n'
+        '[[problem]]\nname = "text"\nexpr = "f = sum(W*W)"\nat = { W = "[[1,2],[3,4]]" }\n'
+        "expect.grad = { W = [[2, 4], [6, 8]] }\n\n"
+        '[[problem]]\nname = "file"\nexpr = "f = sum(W @ v)"\n'
+        'at = { W = [[1, 2], [3, 4]], v = "@v.csv" }\nexpect.grad = { v = [4, 6] }\n'
+    )
+    r = cli("check", str(key), "--format", "json")
+    assert r.code == 0, r.out + r.err
+    assert json.loads(r.out)["passed"] == 3
+    ragged = tmp_path / "ragged.toml"
+    ragged.write_text(key.read_text().replace("[[1, 2], [3, 4]]", "[[1, 2], [3]]", 1))
+    bad = cli("check", str(ragged))
+    assert bad.code == 2
+    assert "problem[1].at.W: an array value must be a rectangular array of numbers" in bad.err
+
+
+def test_a_sample_range_too_wide_to_draw_from(cli, tmp_path: Path) -> None:
+    key = tmp_path / "key.toml"
+    key.write_text(
+        '[[problem]]\nexpr = "x^2"\nsample_range = { x = [-1e308, 1e308] }\n'
+        'expect.derivative = { x = "2x" }\n'
+    )
+    r = cli("check", str(key))
+    assert r.code == 2 and r.out == ""
+    assert "problem[1].sample_range.x: is too wide" in r.err and "overflows to inf" in r.err

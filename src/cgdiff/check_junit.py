@@ -79,12 +79,15 @@ def junit_student(s: StudentResult) -> str:
     for a in s.items:
         e = a.expected
         none = a.line is None
-        key = (a.problem, a.item, a.answer, a.passed, e, type(e), a.message, a.extra, none)
-        got = pieces.get(key)
-        if got is None:
+        if isinstance(e, list):  # an array's truth (nested lists): not shared
             got = _case_pieces(a)
-            if len(pieces) < _MAX_PIECES and _small(a):
-                pieces[key] = got
+        else:
+            key = (a.problem, a.item, a.answer, a.passed, e, type(e), a.message, a.extra, none)
+            got = pieces.get(key)
+            if got is None:
+                got = _case_pieces(a)
+                if len(pieces) < _MAX_PIECES and _small(a):
+                    pieces[key] = got
         if got is None:  # a message too long to cut here: the whole case, the slow way
             return _suite_xml(*_student_suite(s))
         problem, name, message, text = got

@@ -242,21 +242,25 @@ def json_student(s: StudentResult) -> str:
         if a.counterexample is not None:
             rows.append(encode(_answer_row(a)))
             continue
-        key = (
-            a.problem,
-            a.item,
-            a.answer,
-            a.passed,
-            a.expected,
-            type(a.expected),
-            a.malformed,
-            a.extra,
-        )
-        got = pieces.get(key)
-        if got is None:
+        if isinstance(a.expected, list):  # an array's truth (nested lists): not shared
             got = _pieces(a)
-            if len(pieces) < _MAX_PIECES and _small(a):
-                pieces[key] = got
+        else:
+            key = (
+                a.problem,
+                a.item,
+                a.answer,
+                a.passed,
+                a.expected,
+                type(a.expected),
+                a.malformed,
+                a.extra,
+            )
+            kept = pieces.get(key)
+            if kept is None:
+                kept = _pieces(a)
+                if len(pieces) < _MAX_PIECES and _small(a):
+                    pieces[key] = kept
+            got = kept
         message = messages.get(a.message)
         if message is None:
             message = encode(a.message)

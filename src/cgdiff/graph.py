@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -38,8 +38,10 @@ def format_number(value: float) -> str:
     return repr(v)
 
 
-def array_text(value: Any, limit: int = 6) -> str:
+def array_text(value: Any, limit: int = 6, number: Callable[[Any], str] | None = None) -> str:
     """An array as its literal, ``[1, 2, 3]``, or by its shape when it is large.
+
+    ``number`` writes each element (``format_number``, every digit, unless told).
 
     >>> array_text(np.array([[1.0, 2.0], [3.0, 4.5]])), array_text(np.zeros((64, 784)))
     ('[[1, 2], [3, 4.5]]', 'array(64×784)')
@@ -48,8 +50,8 @@ def array_text(value: Any, limit: int = 6) -> str:
     if a.size > limit:
         return f"array({shape_text(a.shape)})"
     if a.ndim == 0:
-        return format_number(float(a))
-    rows = [array_text(row, limit) for row in a]
+        return (number or format_number)(float(a))
+    rows = [array_text(row, limit, number) for row in a]  # depth: the array's ndim, at most 64
     return "[" + ", ".join(rows) + "]"
 
 
@@ -74,8 +76,11 @@ def short_number(value: float, digits: int = 6) -> str:
     """A number for people: ``digits`` significant figures, ``inf``/``nan`` spelled out.
 
     >>> short_number(1 / 3), short_number(float("-inf")), short_number(-0.0)
-    ('0.333333', '-inf', '0')
+    >>> short_number(np.array([1 / 3, 2.0]))
+    '[0.333333, 2]'
     """
+    if np.ndim(value):
+        return array_text(value, number=lambda v: short_number(v, digits))
     x = float(value)
     if math.isnan(x):
         return "nan"

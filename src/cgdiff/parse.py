@@ -77,8 +77,11 @@ _TOKEN = r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|\w+|[^\w\s]"
 class _Spec:
     """What one parse knows: the builder, the names assigned so far and where."""
 
-    def __init__(self, source: str, seed: int = 0, base: Path | None = None) -> None:
+    def __init__(
+        self, source: str, seed: int = 0, base: Path | None = None, files: bool = True
+    ) -> None:
         self.b = GraphBuilder()
+        self.files_allowed = files
         self.seed = seed
         self.draws = 0  # randn calls so far: each draws from its own stream of the seed
         self.base = base
@@ -306,6 +309,8 @@ class _Build:
         tok = c[0]
         s = self.s
         s.line = tok.line
+        if not s.files_allowed:
+            raise s.fail("an answer cannot read a file (@path)", tok)
         from .values import read_array
 
         try:
@@ -503,9 +508,11 @@ def parse(
     seed: int = 0,
     base: str | Path | None = None,
     keep_assigned: bool = False,
+    files: bool = True,
 ) -> Graph:
     """Parse an expression or model spec into a :class:`Graph`.  ``seed`` seeds ``randn``;
-    ``base`` is the folder that ``@file`` names are relative to (default: the current one).
+    ``base`` is the folder that ``@file`` names are relative to (default: the current one);
+    with ``files=False`` an ``@file`` is refused, not read (a student's answer).
     ``keep_assigned`` keeps every node the spec names, even those the output does not need
     (an answer key may ask for any of them).
 
@@ -521,7 +528,7 @@ def parse(
         raise InputError("the expression is empty")
     _check_length(text)
     folder = Path(base) if base is not None else None
-    spec = _Spec(text, seed, folder)
+    spec = _Spec(text, seed, folder, files)
     tables = _tables()
     syntax: InputError | None = None
     with _LOCK:
@@ -534,7 +541,7 @@ def parse(
                         tables.parse(text, _BUILD, _TOKEN_CALLBACKS)
                         done = True
                     except Exception:
-                        spec = _BUILD.spec = _Spec(text, seed, folder)
+                        spec = _BUILD.spec = _Spec(text, seed, folder, files)
                 if not done:
                     syntax = _lark_parse(text, spec)
         except RecursionError:  # pragma: no cover - the parser is iterative

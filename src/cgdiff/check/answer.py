@@ -13,6 +13,8 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from ..errors import CgdiffError
 from ..graph import Graph, format_number
 from ..ops import suggest
@@ -73,6 +75,7 @@ class Answer:
     graph: Graph | None = None
     error: str | None = None
     malformed: bool = False  # could not be read at all (syntax, empty, too long)
+    array: np.ndarray | None = None  # a constant array, [[1, 1], [1, 1]] (float64)
 
     @property
     def plain(self) -> bool:
@@ -147,7 +150,7 @@ def read_answer(
             malformed=True,
         )
     try:
-        g = parse(text)
+        g = parse(text, files=False)  # NB: a student's answer never reads the grader's files
     except CgdiffError as exc:
         msg = exc.message.replace(" at line 1, column ", " at column ")
         msg = re.sub(r" \(line 1, column (\d+)\)$", r" (column \1)", msg)
@@ -157,6 +160,11 @@ def read_answer(
     except (RecursionError, MemoryError):
         return Answer(text, error="the answer is too deeply nested or too large", malformed=True)
     out = g.nodes[g.output]
+    if out.kind == "const" and np.ndim(out.value):
+        a = np.asarray(out.value, dtype=np.float64)
+        if not np.all(np.isfinite(a)):
+            return Answer(text, error=f"the answer {text} has entries that are not finite")
+        return Answer(text, array=a)
     if out.kind == "const":
         x = float(out.value)
         if not math.isfinite(x):

@@ -114,6 +114,8 @@ def _span_of(v: Any, where: str, w: _Where) -> tuple[float, float]:
     lo, hi = (_number(x, where, w) for x in v)
     if not lo < hi:
         raise w.error(where, f"must be [low, high] with low < high, not [{_g(lo)}, {_g(hi)}]")
+    if not math.isfinite(hi - lo):  # points are drawn as low + (high - low) * u
+        raise w.error(where, f"is too wide: high - low ({_g(hi)} - {_g(lo)}) overflows to inf")
     return lo, hi
 
 
@@ -242,9 +244,9 @@ def _problem(
             )
     except CgdiffError as exc:
         raise w.error(f"{where}.expr", exc.render()) from None
-    at: dict[str, float] | None = None
+    at: dict[str, Any] | None = None
     if "at" in table:
-        at = _point(table["at"], graph, f"{where}.at", w)
+        at = _point(table["at"], graph, f"{where}.at", w, folder)
     settings = _settings(table, base, where, w)
     own = table.get("sample_range")
     for name_ in own if isinstance(own, dict) else ():
@@ -293,14 +295,16 @@ def _problem(
     return problem
 
 
-def _answer_value(v: Any, where: str, w: _Where, folder: Path | None = None) -> Any:
+def _answer_value(
+    v: Any, where: str, w: _Where, folder: Path | None = None, what: str = "an array answer"
+) -> Any:
     # An array answer (SPEC section 9): a TOML array of numbers, or "@file.npy" (or .csv,
     # .txt) relative to the key; compared entry by entry.
     if isinstance(v, list):
         try:
             return np.asarray(v, dtype=float)
         except (TypeError, ValueError):
-            raise w.error(where, "an array answer must be a rectangular array of numbers") from None
+            raise w.error(where, f"{what} must be a rectangular array of numbers") from None
     if isinstance(v, str) and v.strip().startswith("@"):
         try:
             return read_array(v.strip()[1:], folder)[0]
@@ -311,25 +315,30 @@ def _answer_value(v: Any, where: str, w: _Where, folder: Path | None = None) -> 
     return v
 
 
-def _point(table: Any, graph: Graph, where: str, w: _Where) -> dict[str, float]:
+def _point(
+    table: Any, graph: Graph, where: str, w: _Where, folder: Path | None = None
+) -> dict[str, Any]:
     # NB: not bind_point: a key error names the TOML key (problem[2].at.q), and a value may
     # be a string read by the grammar ("pi/4"); bind_point's messages name --at instead.
     if not isinstance(table, dict):
         raise w.error(where, "must be a table of input = value, as in at = { x = 1, y = 2 }")
-    point: dict[str, float] = {}
+    point: dict[str, Any] = {}  # a float, or an array
     for name, v in table.items():
         if name in CONSTANTS:
             raise w.error(f"{where}.{name}", f"'{name}' is a constant and cannot be given a value")
         if not _is_input(graph, name):
             raise w.error(f"{where}.{name}", _not_a(name, graph.input_names, "an input"))
-        if isinstance(v, str):
+        if isinstance(v, list) or (isinstance(v, str) and v.strip().startswith("@")):
+            # an array input (SPEC section 9): a TOML array, or "@w.npy" relative to the key
+            point[name] = _answer_value(v, f"{where}.{name}", w, folder, what="an array value")
+        elif isinstance(v, str):
             try:
                 point[name] = parse_value(v)
             except CgdiffError as exc:
                 raise w.error(f"{where}.{name}", exc.message) from None
         else:
             point[name] = _number(v, f"{where}.{name}", w)
-        if not math.isfinite(point[name]):
+        if not np.all(np.isfinite(point[name])):
             raise w.error(f"{where}.{name}", "must be finite")
     defaults = graph.defaults()  # NB: once; it is a new dict on every call
     missing = [n for n in graph.input_names if n not in point and n not in defaults]

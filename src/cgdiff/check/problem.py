@@ -12,6 +12,7 @@ through the same grammar as every expression, never ``eval``.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -27,7 +28,7 @@ from ..parse import parse
 from ..values import split_top
 from .answer import Answer, _excess, pair_text, read_answer
 from .feedback import node_feedback
-from .formula import compare, evaluate_answer
+from .formula import NotOneNumberError, compare, evaluate_answer
 from .results import CheckReport, CheckResult, ProblemResult
 from .sampling import Sample, Sampler, pick
 from .settings import Settings, _g, describe_point
@@ -62,7 +63,7 @@ class Problem:
         self.expect = list(expect)
         self.path = path  # "problem[2]" in the key, for messages
         point = {**graph.defaults(), **(self.at or {})}
-        self.point: dict[str, float] | None = (
+        self.point: dict[str, Any] | None = (
             point if all(n in point for n in graph.input_names) else None
         )
         self._truth: tuple[Sequence[Any], Sequence[Any]] | None = None
@@ -196,9 +197,10 @@ class Problem:
         if kind != "derivative" and self.point is not None:
             try:
                 values, adjoints = self._at_point()
-                return float(pick(kind, node, values, adjoints))
+                truth = _entry(item, pick(kind, node, values, adjoints), scalar=False)
             except CgdiffError:
                 return None
+            return np.asarray(truth, dtype=np.float64).tolist()  # a float, or nested lists
         return self._truth_text(item)
 
     # -- judging one answer ----------------------------------------------------------------
@@ -258,6 +260,17 @@ class Problem:
         functional = kind == "derivative" or (
             self.at is None if ans.graph is not None else self.point is None
         )
+        if ans.array is not None:  # a constant array, [[1, 1], [1, 1]]
+            if functional and self.graph.input_names:
+                return CheckResult(
+                    item,
+                    self._expected(item, kind, node),
+                    given,
+                    False,
+                    f"the answer is {_shape_words(ans.array.shape)}; "
+                    f"{self.describe(item)} is one number at each point",
+                )
+            return self._check_array(item, kind, node, ans.array, given)
         if functional:
             return self._check_function(item, kind, node, ans, given)
         return self._check_at_point(item, kind, node, ans, given)
@@ -269,15 +282,28 @@ class Problem:
             values, adjoints = self._at_point()
         except CgdiffError as exc:  # NB: run() reports an UndefinedError for the exit code
             return CheckResult(item, None, given, False, f"cannot check: {exc.message}")
+        point = self.point or {}
+        if ans.graph is not None:
+            try:
+                got = evaluate_answer(ans.graph, self.graph, values)
+            except CgdiffError as exc:  # shapes that do not fit: the answer is wrong
+                reason = re.sub(r"^.*?\(line \d+\): ", "", exc.message)
+                return CheckResult(
+                    item,
+                    self._expected(item, kind, node),
+                    given,
+                    False,
+                    f"the answer {ans.text} cannot be worked out: {reason}",
+                )
+            if np.ndim(got):  # x*[1, 2]: an array, compared as one
+                return self._check_array(item, kind, node, np.asarray(got, np.float64), given)
         try:
             truth = _entry(item, pick(kind, node, values, adjoints))
         except InputError as exc:  # a number given for an array: a wrong answer
-            return CheckResult(item, None, given, False, exc.message)
-        point = self.point or {}
+            return CheckResult(item, self._expected(item, kind, node), given, False, exc.message)
         if ans.graph is not None:
             where = describe_point(point)
-            got = evaluate_answer(ans.graph, self.graph, values)
-            value = float(np.asarray(got).flat[0])
+            value = float(got)
             if not math.isfinite(value):
                 # NB: an overflowing constant (10^10^10) is no longer folded to a number, so
                 # it arrives here as a formula; it overflows, it is not undefined.
@@ -312,23 +338,28 @@ class Problem:
         msg += f": {_excess(off, tol)}"
         return CheckResult(item, truth, given, False, msg, value=value)
 
-    def _check_array(self, item: str, kind: str, node: int, given: Any) -> CheckResult:
+    def _check_array(
+        self, item: str, kind: str, node: int, given: Any, shown: Any = None
+    ) -> CheckResult:
         """An array answer against the array truth, entry by entry with the tolerances; a
-        failure names the first wrong entry, its index, and how many entries are wrong."""
+        failure names the first wrong entry, its index, and how many entries are wrong.
+        ``shown``: the answer as reports show it (default: the array's nested lists)."""
+        shown = given.tolist() if shown is None else shown
         try:
             values, adjoints = self._at_point()
         except CgdiffError as exc:
-            return CheckResult(item, None, given.tolist(), False, f"cannot check: {exc.message}")
-        truth = np.asarray(_entry(item, pick(kind, node, values, adjoints), scalar=False))
-        shown = given.tolist()
+            return CheckResult(item, None, shown, False, f"cannot check: {exc.message}")
+        try:
+            truth = np.asarray(_entry(item, pick(kind, node, values, adjoints), scalar=False))
+        except InputError as exc:
+            return CheckResult(item, None, shown, False, exc.message)
         if truth.shape != given.shape:
             return CheckResult(
                 item,
                 truth.tolist(),
                 shown,
                 False,
-                f"expected an array of shape {shape_text(truth.shape)}, given "
-                f"{shape_text(given.shape)}",
+                f"expected {_shape_words(truth.shape)}, given {_shape_words(given.shape)}",
             )
         s = self.settings
         with np.errstate(all="ignore"):
@@ -369,7 +400,10 @@ class Problem:
                 f" (the problem has no point, so answers are compared as "
                 f"functions of {', '.join(names)})"
             )
-        c = compare(self._sampler, kind, node, ans, what, defined, note)
+        try:
+            c = compare(self._sampler, kind, node, ans, what, defined, note)
+        except NotOneNumberError as exc:  # x*[1, 2]
+            return CheckResult(item, self._truth_text(item), given, False, exc.message)
         return CheckResult(
             item,
             self._truth_text(item),
@@ -389,6 +423,15 @@ class Problem:
         checks = [self.check(item, answer) for item, answer in self.expect]
         feedback = node_feedback(self, checks)
         return ProblemResult(self.name, checks, feedback, list(self._notes), self.undefined)
+
+
+def _shape_words(shape: tuple[int, ...]) -> str:
+    """``one number`` or ``an array of shape 2×3``.
+
+    >>> _shape_words(()), _shape_words((2, 3))
+    ('one number', 'an array of shape 2×3')
+    """
+    return "one number" if not shape else f"an array of shape {shape_text(shape)}"
 
 
 def split_entry(name: str) -> tuple[str, tuple[int, ...] | None]:
