@@ -444,3 +444,48 @@ def test_output_file_through_a_symlink_and_to_a_fifo(cli, tmp_path: Path) -> Non
     got, _ = reader.communicate(timeout=20)
     assert r.code == 0 and json.loads(got)["value"] == 2.0
     assert not fifo.is_file() and fifo.exists()
+
+
+# -- reads are bounded: /dev/zero and binaries are refused, not read until memory runs out --
+
+
+def _refused(args: list[str], stdin: object = subprocess.DEVNULL) -> subprocess.CompletedProcess:
+    p = subprocess.run(
+        [sys.executable, "-m", "cgdiff", *args],
+        stdin=stdin,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,  # NB: before the bound these ran until the machine killed them
+    )
+    assert p.returncode == 2, p.stderr
+    assert p.stdout == ""
+    assert p.stderr.startswith("error: ") and p.stderr.count("\n") == 1
+    return p
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="no /dev/zero")
+def test_endless_inputs_are_refused(tmp_path: Path) -> None:
+    assert "larger than 32,000,000 bytes" in _refused(["eval", "@/dev/zero"]).stderr
+    with open("/dev/zero", "rb") as zero:
+        p = _refused(["eval", "-"], stdin=zero)
+    assert "cannot read standard input: it is larger than" in p.stderr
+    assert "CGDIFF_MAX_TOKENS" in p.stderr
+    assert "the most a key may be" in _refused(["check", "/dev/zero"]).stderr
+    key = tmp_path / "k.toml"
+    key.write_text('[[problem]]\nexpr = "x"\nat = { x = 1 }\nexpect.value = 1\n')
+    p = _refused(["check", str(key), "--answers", "/dev/zero"])
+    assert "/dev/zero: line 1 is longer than 16,777,216 characters" in p.stderr
+    p = _refused(["grad", "x", "--points", "/dev/zero"])
+    assert "/dev/zero: line 1 is longer than" in p.stderr
+
+
+def test_the_byte_bound_follows_the_token_limit(cli, tmp_path: Path, monkeypatch) -> None:
+    spec = tmp_path / "s.cg"
+    spec.write_text("x + 1  " + " " * 700 + "\n")  # 2 tokens, but 708 bytes
+    monkeypatch.setenv("CGDIFF_MAX_TOKENS", "10")  # 640 bytes
+    r = cli("eval", f"@{spec}", "--at", "x=1")
+    assert r.code == 2 and "larger than 640 bytes" in r.err
+    monkeypatch.setenv("CGDIFF_MAX_TOKENS", "20")  # 1,280 bytes
+    r = cli("eval", f"@{spec}", "--at", "x=1", "--format", "json")
+    assert r.code == 0 and json.loads(r.out)["value"] == 2

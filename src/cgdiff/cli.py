@@ -31,7 +31,7 @@ from .cli_output import (
     write_atomic,
 )
 from .cli_points import one_point, points_of
-from .errors import CgdiffError, InputError, not_utf8
+from .errors import CgdiffError, InputError
 from .errors import clip as _clip
 
 # NB: --install-completion and --show-completion (bash, zsh, fish) cost ~0.1 ms a start:
@@ -224,17 +224,16 @@ def _source(expr: str) -> str:
     if expr == "-":
         if sys.stdin is None or sys.stdin.closed:
             raise InputError("standard input is closed; nothing to read for '-'")
+        from .values import read_text
+
         try:
             # NB: the bytes, decoded strictly: the text layer may be set to replace or
-            # escape what is not UTF-8 (the C locale); -sig drops a BOM, and line ends are
-            # read as a text file's are (\r\n and \r as \n)
+            # escape what is not UTF-8 (the C locale); at most a bound, so that
+            # `- </dev/zero` is refused, not read until memory runs out
             stream = getattr(sys.stdin, "buffer", None)
             if stream is None:
                 return sys.stdin.read()
-            text: str = stream.read().decode("utf-8-sig")
-            return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
-        except UnicodeDecodeError as exc:
-            raise InputError(f"cannot read standard input: {not_utf8(exc)}") from None
+            return read_text(stream, "standard input")
         except OSError as exc:
             raise InputError(f"cannot read standard input: {exc}") from None
     if expr.startswith("@"):

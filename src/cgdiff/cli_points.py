@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .errors import CgdiffError, InputError, clip, not_utf8
+from .errors import CgdiffError, InputError, bounded_lines, clip, not_utf8
 
 __all__ = ["one_point", "points_of"]
 
@@ -108,7 +108,7 @@ def _csv_points(
     try:
         # NB: utf-8-sig drops the BOM that spreadsheet programs write.
         with open(points, newline="", encoding="utf-8-sig") as fh:
-            reader = csv.reader(fh)
+            reader = csv.reader(bounded_lines(fh, clip(str(points))))
             header = [h.strip() for h in next(reader, [])]
             if not header:
                 raise InputError(f"{clip(str(points))}: the CSV has no header row of names")

@@ -7,7 +7,9 @@ the exit code of SPEC section 7.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TextIO
 
 __all__ = [
     "CgdiffError",
@@ -33,6 +35,36 @@ def clip(text: str, width: int = CLIP) -> str:
         return text
     head = (width - 1) // 2
     return text[:head] + "…" + text[len(text) - (width - 1 - head) :]
+
+
+MAX_LINE = 1 << 24  # characters in one line of a CSV file (16 Mi): /dev/zero has no line end
+
+
+def bounded_lines(fh: TextIO, what: str, limit: int = MAX_LINE) -> Iterator[str]:
+    """The lines of ``fh`` (for ``csv.reader``), refusing one longer than ``limit``
+    characters: a file with no line end (``/dev/zero``, a binary) would otherwise be read
+    whole into memory as one line.  ``what`` names the file in the error.
+
+    >>> import io
+    >>> list(bounded_lines(io.StringIO("a\\nb"), "f"))
+    ['a\\n', 'b']
+    >>> try:
+    ...     list(bounded_lines(io.StringIO("abcdef"), "f", limit=4))
+    ... except InputError as exc:
+    ...     print(exc.message)
+    f: line 1 is longer than 4 characters (is this a CSV file?)
+    """
+    number = 0
+    while True:
+        line = fh.readline(limit)
+        if not line:
+            return
+        number += 1
+        if len(line) >= limit and line[-1] not in "\r\n":
+            raise InputError(
+                f"{what}: line {number} is longer than {limit:,} characters (is this a CSV file?)"
+            )
+        yield line
 
 
 def not_utf8(exc: UnicodeDecodeError) -> str:

@@ -9,14 +9,14 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
 
 from .errors import Diagnostic, InputError, not_utf8
 from .graph import shape_reason, shape_text
 from .ops import CONSTANTS, apply_checked
-from .parse import _short, max_entries, parse
+from .parse import _short, max_entries, max_tokens, parse
 
 if TYPE_CHECKING:
     from .graph import Graph
@@ -185,12 +185,37 @@ def read_source(text: str, base: Path | None = None) -> str:
     if base is not None and not path.is_absolute():
         path = base / path
     try:
-        return path.read_text(encoding="utf-8-sig")  # NB: -sig drops a BOM (Windows editors)
-    except UnicodeDecodeError as exc:
-        raise InputError(f"cannot read '{path}': {not_utf8(exc)}") from None
+        with path.open("rb") as f:
+            return read_text(f, f"'{path}'")
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise InputError(f"cannot read '{path}': {reason}") from None
+
+
+def max_bytes() -> int:
+    """The most bytes a spec's text may have: 64 per token of ``max_tokens`` (32 MB unless
+    CGDIFF_MAX_TOKENS says more), so that /dev/zero or a stray binary is refused, not read
+    until memory runs out."""
+    return 64 * max(max_tokens(), 1)
+
+
+def read_text(stream: BinaryIO, what: str) -> str:
+    """A spec's text from ``stream`` (a file, standard input): at most :func:`max_bytes`
+    bytes, decoded strictly as UTF-8 (a BOM dropped), with a text file's line ends (``\r\n``
+    and ``\r`` read as ``\n``).  ``what`` names the source in errors (``'a.cg'``)."""
+    limit = max_bytes()
+    data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise InputError(
+            f"cannot read {what}: it is larger than {limit:,} bytes, the most a spec may be",
+            hint="set the environment variable CGDIFF_MAX_TOKENS to a larger number to "
+            "raise the limit (64 bytes per token)",
+        )
+    try:
+        text = data.decode("utf-8-sig")  # NB: -sig drops a BOM (Windows editors)
+    except UnicodeDecodeError as exc:
+        raise InputError(f"cannot read {what}: {not_utf8(exc)}") from None
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
 def as_point(values: Mapping[str, Any]) -> dict[str, Any]:

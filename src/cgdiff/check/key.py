@@ -21,7 +21,7 @@ from ..errors import CgdiffError, InputError, not_utf8
 from ..graph import Graph
 from ..ops import CONSTANTS, suggest
 from ..parse import parse
-from ..values import parse_value, read_array, read_source
+from ..values import max_bytes, parse_value, read_array, read_source
 from .problem import Problem, _is_input, _not_a
 from .results import CheckReport
 from .settings import DRAW, MAX_DRAWS, Settings, _g
@@ -165,7 +165,14 @@ def load_key(path: str | Path) -> Key:
     path = Path(path)
     w = _Where(path)
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as f:  # NB: at most a bound: /dev/zero is refused, not read
+            raw = f.read(max_bytes() + 1)
+        if len(raw) > max_bytes():
+            raise w.error(
+                "",
+                f"larger than {max_bytes():,} bytes, the most a key may be; set the "
+                "environment variable CGDIFF_MAX_TOKENS to a larger number to raise it",
+            )
     except OSError as exc:
         raise InputError(f"cannot read the answer key '{path}': {exc.strerror or exc}") from None
     try:

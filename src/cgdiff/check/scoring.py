@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError, not_utf8
+from ..errors import InputError, bounded_lines, not_utf8
 from ..ops import suggest
 from .feedback import node_feedback
 from .key import Key
@@ -224,7 +224,7 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, list[str]] | RowError]:
     empty = True
     try:
         with open(path, newline="", encoding="utf-8-sig") as fh:
-            reader = csv.reader(fh)
+            reader = csv.reader(bounded_lines(fh, str(path)))
             while True:
                 try:
                     row = next(reader)
