@@ -456,3 +456,41 @@ def test_derivative_api_returns_a_graph() -> None:
     assert d.output_name == "df_dx"
     assert d.input_names == ["x", "y"]
     assert float(d.eval(x=2, y=3).value) == 12.0
+
+
+# -- bounded work: huge orders, derivatives that grow faster than the expression -----------
+
+
+def test_an_order_past_where_the_derivative_is_0(cli) -> None:
+    # it used to run a billion sweeps; the 3rd derivative of x^2*y is 0, and so is every later
+    r = cli("diff", "x^2*y", "--wrt", "x", "--order", "1000000000")
+    assert r.code == 0 and r.out.strip() == "0"
+    assert cli("diff", "x^5", "--wrt", "x", "--order", "5").out.strip() == "120"
+    assert cli("diff", "x^5", "--wrt", "x", "--order", "6").out.strip() == "0"
+
+
+def test_an_order_past_the_limit_that_does_not_vanish(cli) -> None:
+    assert cli("diff", "exp(2x)", "--wrt", "x", "--order", "1000").code == 0
+    r = cli("diff", "exp(2x)", "--wrt", "x", "--order", "1001")
+    assert r.code == 2 and r.out == ""
+    assert "--order 1,001 is more than 1,000" in r.err and "not 0 by then" in r.err
+
+
+def test_a_derivative_that_grows_too_large_is_refused(cli, monkeypatch) -> None:
+    monkeypatch.setenv("CGDIFF_MAX_TOKENS", "5000")  # derivatives of at most 1,000 nodes
+    assert cli("diff", "x^x", "--wrt", "x", "--order", "4").code == 0
+    r = cli("diff", "x^x", "--wrt", "x", "--order", "12")
+    assert r.code == 2 and r.out == ""
+    assert "grows too large to write out" in r.err and "more than 1,000)" in r.err
+
+
+def test_a_tower_too_large_to_simplify_is_refused(cli, monkeypatch) -> None:
+    # x^x^...^x: its derivative's normal form takes time quadratic in the height (a
+    # million terms for 1,000 levels): refused past a budget, not simplified for hours
+    monkeypatch.setenv("CGDIFF_MAX_TOKENS", "2000")
+    small = cli("diff", "^".join(["x"] * 20), "--wrt", "x")
+    assert small.code == 0
+    r = cli("diff", "^".join(["x"] * 400), "--wrt", "x")
+    assert r.code == 2 and r.out == ""
+    assert "too large to write out as a formula" in r.err
+    assert "CGDIFF_MAX_TOKENS" in r.err

@@ -76,6 +76,7 @@ def short_number(value: float, digits: int = 6) -> str:
     """A number for people: ``digits`` significant figures, ``inf``/``nan`` spelled out.
 
     >>> short_number(1 / 3), short_number(float("-inf")), short_number(-0.0)
+    ('0.333333', '-inf', '0')
     >>> short_number(np.array([1 / 3, 2.0]))
     '[0.333333, 2]'
     """

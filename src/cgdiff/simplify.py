@@ -47,7 +47,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from .errors import UndefinedError
+from .errors import InputError, UndefinedError
 from .graph import Graph, GraphBuilder, Node, format_number
 from .ops import OPS, apply_checked
 
@@ -157,6 +157,10 @@ class _Simplifier:
         self.declared: dict[str, Node] = {}
         self.forms: dict[int, _Sum] = {}  # built node -> the normal form it was built from
         self.kept: dict[int, str] = {}
+        # NB: the work is bounded: a tower x^x^...^x has a derivative whose normal form takes
+        # time quadratic in its height (1,000 levels: a million terms, 8 MB of text), so a
+        # text or derivative too large to write out is refused, not simplified for hours
+        self.steps_left = 0
         self._algebra: dict[str, Callable[..., _Sum]] = {
             "add": self.add,
             "sub": self.sub,
@@ -171,6 +175,9 @@ class _Simplifier:
     def run(self, graph: Graph, keep: Collection[str] = ()) -> int:
         """Simplify ``graph`` into the builder; return the node of its output."""
         nodes = graph.nodes
+        from .parse import max_tokens
+
+        self.steps_left += 2 * max_tokens() + len(nodes)  # NB: derivatives take < 1 a node
         forms: list[_Sum | None] = [None] * len(nodes)
         for i in graph.inputs:
             self.declared.setdefault(nodes[i].label, nodes[i])
@@ -508,6 +515,15 @@ class _Simplifier:
         b = self.b
         if m is None:
             return self.number(c)
+        self.steps_left -= 1
+        if self.steps_left < 0:
+            raise InputError(
+                "the result is too large to write out as a formula: simplifying it took more "
+                "steps than the limit (it grows faster than the expression, as a tower "
+                "x^x^...^x does)",
+                hint="cgdiff grad gives its value at a point; the environment variable "
+                "CGDIFF_MAX_TOKENS raises the limit",
+            )
         top: list[int] = []
         bottom: list[int] = []
         for x, (n, s) in m:

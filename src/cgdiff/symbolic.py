@@ -25,6 +25,7 @@ from .ad import _wrt_ids
 from .derivative_graphs import derivative_name, gradient_graphs
 from .errors import Diagnostic, InputError, UndefinedError
 from .graph import Graph
+from .parse import max_tokens
 from .printing import Line, to_lines, to_text
 from .simplify import input_order, simplify, simplify_many
 
@@ -110,12 +111,34 @@ def _raw(graph: Graph, wrt: Sequence[str], order: int, keep: set[str]) -> tuple[
     out = []
     for w in wrt:
         d = firsts[w]
-        for _ in range(order - 1):
-            again, counted = gradient_graphs(simplify(d, keep=keep, order=inputs), [w])
+        for k in range(2, order + 1):
+            simple = simplify(d, keep=keep, order=inputs)
+            top = simple.nodes[simple.output]
+            if top.kind == "const" and top.value == 0:  # every later derivative is 0 too
+                d = simple
+                break
+            if k > MAX_ORDER:
+                raise InputError(
+                    f"--order {order:,} is more than {MAX_ORDER:,}, and the derivative "
+                    f"with respect to {w} is not 0 by then",
+                    hint="orders up to 1,000 are worked out; past them only a derivative "
+                    "that becomes 0 (a polynomial's)",
+                )
+            again, counted = gradient_graphs(simple, [w])
             d = again[w]
             steps += counted
+            if len(d.nodes) > max_tokens() // 5:  # x^x doubles at each order
+                raise InputError(
+                    f"the derivative of order {k} with respect to {w} grows too large to "
+                    f"write out ({len(d.nodes):,} nodes, more than {max_tokens() // 5:,})",
+                    hint="cgdiff grad gives its value at a point; the environment variable "
+                    "CGDIFF_MAX_TOKENS raises the limit",
+                )
         out.append(d)
     return out, steps
+
+
+MAX_ORDER = 1_000  # the highest --order worked out when the derivative does not become 0
 
 
 def derivative(expr: str | Graph, wrt: str, order: int = 1, *, keep_nodes: bool = False) -> Graph:
