@@ -427,22 +427,45 @@ def _nonfinite(
             vals = [ev.values[a] for a in n.args]
             with np.errstate(all="ignore"):
                 ps = n.op.partials(NUMERIC, vals, ev.values[i], variable)
-        for a, p, v in zip(n.args, ps, variable):
+        bad_args: dict[int, list[tuple[int, Any]]] = {}  # arg node -> (position, its first)
+        index: int | None = None
+        for k, (a, p, v) in enumerate(zip(n.args, ps, variable)):
             if not v or p is None or np.all(np.isfinite(p)):
                 continue  # no derivative is taken with respect to a constant
             bad = np.asarray(p)
-            first = bad.ravel()[int(np.argmax(~np.isfinite(bad.ravel())))]
-            what = "nan" if np.isnan(first) else ("inf" if first > 0 else "-inf")
-            index = int(np.argmax(~np.isfinite(bad))) if bad.ndim and ev.batch else None
+            flat = int(np.argmax(~np.isfinite(bad.ravel())))
+            if index is None and bad.ndim and ev.batch:
+                index = flat
+            bad_args.setdefault(a, []).append((k, bad.ravel()[flat]))
+        for a, parts in bad_args.items():
             where = describe_point(graph, bound, index)
-            found.append(
-                Diagnostic(
-                    n.label,
-                    f"the derivative of {node_formula(graph, i)} with respect to "
-                    f"{graph.nodes[a].label} is {what} at {where}; the result reports {what}",
+            formula, name = node_formula(graph, i), graph.nodes[a].label
+            if len(parts) == 1 and n.args.count(a) == 1:
+                what = _word(parts[0][1])
+                text = f"the derivative of {formula} with respect to {name} is {what}"
+            else:  # x^x: the same input twice, as base and as exponent; the chain rule adds
+                roles = " and as ".join(_role(n.opname, k) for k, _ in parts)
+                values = " and ".join(_word(f) for _, f in parts)
+                what = _word(sum(float(f) for _, f in parts))
+                verb = "are" if len(parts) > 1 else "is"
+                text = (
+                    f"the derivative{'s' if len(parts) > 1 else ''} of {formula} with respect "
+                    f"to {name}, as {roles}, {verb} {values}"
                 )
-            )
+            found.append(Diagnostic(n.label, f"{text} at {where}; the result reports {what}"))
     return found
+
+
+def _word(x: Any) -> str:
+    x = float(x)
+    return "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf") if math.isinf(x) else "finite"
+
+
+def _role(opname: str, k: int) -> str:
+    """``base``, ``exponent``, or ``argument 2``: which place of a node an input is in."""
+    if opname == "pow":
+        return ("base", "exponent")[k]
+    return f"argument {k + 1}"
 
 
 def _spell(v: Any) -> str:
@@ -642,6 +665,8 @@ def _finish(result: Gradient, notes: Sequence[Diagnostic] = ()) -> Gradient:
     result.diagnostics = list(ev.diagnostics) + kinks + list(notes)
     if result.gradient and not all(_finite(v) for v in result.gradient.values()):
         found = _nonfinite(graph, ev, result.local_ids, ev.values)
+        if not found and not ev.diagnostics:
+            found = _through(graph, ev, result.adjoints)
         if not found and not ev.diagnostics:  # finite values and local derivatives: the
             # chain-rule product itself overflowed
             out = graph.output_name
@@ -649,13 +674,53 @@ def _finish(result: Gradient, notes: Sequence[Diagnostic] = ()) -> Gradient:
                 Diagnostic(
                     None,
                     f"∂{out}/∂{k} overflows to {_spell(v)} (the product of the "
-                    "chain rule is too large)",
+                    "chain rule is too large)"
+                    if _spell(v) != "nan"
+                    else f"∂{out}/∂{k} is nan: a step of the chain rule is undefined "
+                    "(0/0, inf - inf or 0·inf)",
                 )
                 for k, v in result.gradient.items()
                 if not np.all(np.isfinite(v))
             ]
         result.diagnostics += found
     return result
+
+
+def _through(graph: Graph, ev: Evaluation, adj: Sequence[Any] | None) -> list[Diagnostic]:
+    """The array node (a VJP rule) whose finite adjoint gives an input a contribution that
+    is not finite (``norm(x)`` at ``x = 0``: its rule is x / norm(x), 0/0)."""
+    if adj is None:
+        return []
+    from .printing import node_formula
+
+    for i in graph.op_ids:
+        n = graph.nodes[i]
+        op = n.op
+        assert op is not None
+        g = adj[i]
+        if op.elementwise or op.vjp is None or g is None or not _finite(g):
+            continue  # elementwise nodes: _nonfinite names their local derivatives
+        xs = [ev.values[a] for a in n.args]
+        want = [graph.nodes[a].kind != "const" for a in n.args]
+        try:
+            with np.errstate(all="ignore"):
+                cs = op.vjp(NUMERIC, g, xs, ev.values[i], n.params or {}, want)
+        except Exception:  # pragma: no cover - the sweep ran this rule already
+            continue
+        for a, c, w in zip(n.args, cs, want):
+            if w and c is not None and not _finite(c):
+                what = _spell(c)
+                scalar = all(np.ndim(ev.values[j]) == 0 for j in graph.inputs)
+                where = f" at {describe_point(graph, ev.values, None)}" if scalar else ""
+                return [
+                    Diagnostic(
+                        n.label,
+                        f"the chain rule through {node_formula(graph, i)} gives {what} for "
+                        f"{graph.nodes[a].label}{where} (its derivative is not defined "
+                        f"there); the result reports {what}",
+                    )
+                ]
+    return []
 
 
 def _needs(graph: Graph, ids: Sequence[int]) -> list[bool]:

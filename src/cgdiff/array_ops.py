@@ -76,6 +76,8 @@ def _sum(x: Any, axis: int | None = None, keepdims: bool = False) -> Any:
 
 def _mean(x: Any, axis: int | None = None) -> Any:
     _no_axis_of_a_number(x, axis)
+    if np.size(x) == 0:  # NB: NaN (undefined, said so by the caller), without numpy's warning
+        return np.sum(x, axis=axis) * np.nan
     return np.mean(x, axis=axis)
 
 

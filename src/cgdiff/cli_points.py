@@ -221,7 +221,16 @@ def one_point(what: str, at: list[str] | None) -> None:
     cgdiff.errors.InputError: cgdiff graph shows one point; ... write --at x=1,y=2
     """
     if at is not None and len(at) > 1:
+        names = [p.split("=")[0].strip() for a in at for p in a.split(",") if "=" in p]
+        twice = next((n for k, n in enumerate(names) if n in names[:k]), None)
+        if twice is not None:  # several points, each its own: joined they would clash
+            hint = (
+                f"'{clip(twice)}' is given in more than one --at: run the command once per "
+                "point (cgdiff grad takes several points, with --at repeated or --points)"
+            )
+        else:
+            hint = f"to give all the values at one point, write --at {clip(','.join(at))}"
         raise InputError(
             f"{what}; --at is given {len(at)} times (each --at is a point of its own)",
-            hint=f"to give all the values at one point, write --at {clip(','.join(at))}",
+            hint=hint,
         )

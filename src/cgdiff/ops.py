@@ -75,7 +75,12 @@ def _sigmoid(x: Any) -> Any:
 def _log(x: Any, base: Any = None) -> Any:
     if base is None:
         return np.log(x)
-    return np.log(x) / np.log(base)
+    ln_b = np.log(base)
+    out = np.log(x) / ln_b
+    bad = np.isinf(ln_b)  # NB: no log to base 0 or inf (x / inf would read -0.0 or 0)
+    if np.any(bad):
+        out = np.float64(np.nan) if np.ndim(out) == 0 else np.where(bad, np.nan, out)
+    return out
 
 
 def _xlogy(a: Any, x: Any) -> Any:

@@ -1,0 +1,72 @@
+"""What a hostile-input sweep found: each case once gave a traceback, a numpy warning, a
+message that was wrong or a silent wrong value.  Oracles: the maths (log to base 0 is not
+defined; the derivative of x^x at 0 adds nan and -inf), and the commands' own contract
+(one ``error:`` line, SPEC section 7's exit code)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+
+def test_an_empty_mean_is_undefined_without_numpy_noise(cli) -> None:
+    for source in ("mean(zeros(0))", "mean(zeros(2, 0), 1)"):
+        r = cli("grad", source)
+        assert r.code == 3 and r.out == ""
+        assert r.err.count("\n") == 1 and "is undefined" in r.err
+        assert "RuntimeWarning" not in r.err and "Mean of empty slice" not in r.err
+
+
+def test_an_empty_max_names_the_reason(cli) -> None:
+    r = cli("grad", "max(zeros(0))")
+    assert r.code == 2 and "an empty array has no largest entry" in r.err
+    assert "zero-size array" not in r.err
+
+
+@pytest.mark.parametrize("base", ["0", "1", "-2"])
+def test_a_log_to_a_base_without_logs_is_undefined(cli, base: str) -> None:
+    # log(2, 0) = ln 2 / ln 0 = ln 2 / -inf read -0.0 and passed silently
+    r = cli("grad", f"log(x, {base})", "--at", "x=2")
+    assert r.code == 3 and r.out == ""
+    assert f"log(x, {base}) is undefined at x=2" in r.err
+
+
+def test_a_log_to_a_base_still_works(cli) -> None:
+    out = json.loads(cli("grad", "log(x, 2)", "--at", "x=8", "--format", "json").out)
+    assert out["value"] == pytest.approx(3.0)
+    assert out["gradient"]["x"] == pytest.approx(1 / (8 * math.log(2)))
+
+
+def test_x_to_the_x_at_0_gets_one_warning_that_adds_up(cli) -> None:
+    # d/dx x^x = x * x^(x-1) (as base) + x^x log(x) (as exponent): nan + (-inf) = nan
+    r = cli("grad", "x^x", "--at", "x=0", "--format", "json")
+    out = json.loads(r.out)
+    assert out["gradient"]["x"] == "nan"
+    (warning,) = out["warnings"]
+    assert "as base and as exponent, are nan and -inf" in warning
+    assert warning.endswith("the result reports nan")
+
+
+def test_a_vjp_rule_that_is_undefined_is_named(cli) -> None:
+    # ∂‖x‖/∂x = x/‖x‖ is 0/0 at x = 0: not an overflow, and the node is named
+    out = json.loads(cli("grad", "norm(x)", "--at", "x=[0,0]", "--format", "json").out)
+    assert out["gradient"]["x"] == ["nan", "nan"]
+    (warning,) = out["warnings"]
+    assert warning.startswith("node f: the chain rule through norm(x) gives nan for x")
+    assert "overflow" not in warning
+    # beside another use of x, the norm is still the node named
+    both = cli("grad", "norm(2*x) + x[0]", "--at", "x=[0,0]", "--format", "json").out
+    (warning,) = json.loads(both)["warnings"]
+    assert "through norm(" in warning
+
+
+def test_several_points_for_a_one_point_command(cli) -> None:
+    r = cli("hessian", "x*y", "--at", "x=1,y=2", "--at", "x=2,y=3")
+    assert r.code == 2
+    # joining them (--at x=1,y=2,x=2,y=3) would itself be an error: not suggested
+    assert "x=1,y=2,x=2,y=3" not in r.err
+    assert "'x' is given in more than one --at" in r.err
+    joined = cli("hessian", "x*y", "--at", "x=1", "--at", "y=3")
+    assert joined.code == 2 and "write --at x=1,y=3" in joined.err
