@@ -70,3 +70,33 @@ def test_several_points_for_a_one_point_command(cli) -> None:
     assert "'x' is given in more than one --at" in r.err
     joined = cli("hessian", "x*y", "--at", "x=1", "--at", "y=3")
     assert joined.code == 2 and "write --at x=1,y=3" in joined.err
+
+
+def test_a_ragged_data_file_is_said_in_cgdiffs_words(cli, tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "rag.csv").write_text("1,2\n3\n")
+    r = cli("eval", "X = @rag.csv; sum(X)")
+    assert r.code == 2
+    assert "the number of columns changed from 2 to 1 at row 2" in r.err
+    assert "usecols" not in r.err  # numpy's keyword, which no cgdiff user can pass
+
+
+def test_a_points_cell_that_overflows_says_its_line_once(cli, tmp_path) -> None:
+    points = tmp_path / "p.csv"
+    points.write_text("x\n1\n1e400\n")
+    r = cli("grad", "x^2", "--points", str(points))
+    assert r.code == 2
+    assert r.err.strip().endswith("p.csv, line 3: the number 1e400 is too large")
+    assert "column" not in r.err
+
+
+def test_answers_whose_every_row_is_malformed(cli, tmp_path) -> None:
+    key = tmp_path / "k.toml"
+    key.write_text('[[problem]]\nname = "s"\nexpr = "x^2"\nat = { x = 3 }\nexpect.value = 9\n')
+    answers = tmp_path / "a.csv"
+    answers.write_text("student,problem,item,answer\n,s,value,9\n  ,s,value,9\n")
+    r = cli("check", str(key), "--answers", str(answers), "--format", "json")
+    assert r.code == 1  # a malformed row counts as wrong (SPEC section 6)
+    out = json.loads(r.out)
+    assert out["students"] == [] and [m["line"] for m in out["malformed"]] == [2, 3]
+    assert "every row is malformed" in r.err and "header but no answers" not in r.err

@@ -552,8 +552,6 @@ def _check_class(path: Path, answers: Path, fmt: CheckFormat, jobs: int | None) 
 
     run = ClassRun(path, answers, jobs=jobs or default_jobs())
     _check_warnings(run.report, False)
-    if run.total == 0:  # a header and nothing else: most likely the wrong file
-        sys.stderr.write(f"warning: {_clip(str(answers))} has a header but no answers\n")
     if fmt in (CheckFormat.json, CheckFormat.junit):
         writer = check_report.write_json if fmt is CheckFormat.json else check_junit.write_junit
         with _streamed() as write, _progress("scoring students") as progress:
@@ -570,6 +568,13 @@ def _check_class(path: Path, answers: Path, fmt: CheckFormat, jobs: int | None) 
             _out(check_report.render_gradescope(report))
         else:
             _show(check_report.render_check(report))
+    if run.total == 0:  # NB: after the rows are read: a header only is most likely the wrong file
+        said = (
+            "has no row that can be scored: every row is malformed (listed in the result)"
+            if run.n_malformed
+            else "has a header but no answers"
+        )
+        sys.stderr.write(f"warning: {_clip(str(answers))} {said}\n")
     _check_exit(run.report, run.exit_code, False)
 
 

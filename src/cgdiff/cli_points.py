@@ -9,6 +9,7 @@ says what repeated ``--at`` means and shows the one-point spelling.
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -152,7 +153,9 @@ def _csv_points(
         try:
             rows.append({**shared, **{h: _cell(c) for h, c in zip(header, row)}})
         except CgdiffError as exc:
-            raise InputError(f"{clip(str(points))}, line {k}: {exc.message}") from None
+            # NB: the cell's own "(line 1, column 1)" is not the file's: the line is said
+            reason = re.sub(r" \(line 1, column \d+\)$", "", exc.message)
+            raise InputError(f"{clip(str(points))}, line {k}: {reason}") from None
         where.append(f"line {k} of {clip(str(points))}")
     if not rows:
         raise InputError(f"{clip(str(points))}: no points, only a header row")

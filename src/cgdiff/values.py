@@ -108,6 +108,8 @@ def read_array(name: str, base: Path | None = None) -> tuple[Any, list[Diagnosti
     except (ValueError, TypeError, OSError, EOFError, UnicodeDecodeError) as exc:
         # NB: numpy's own quotes become double ones: a message clips long '...' pieces
         reason = str(exc).split("\n")[0].replace("'", '"')
+        # numpy's advice names its own keyword, which a cgdiff user cannot pass
+        reason = re.sub(r"; use `usecols`.*?error(?=\)|$)", "", reason)
         if suffix == ".npy":  # numpy's own words speak of pickles and allow_pickle
             raise InputError(
                 f"cannot read '{_short(str(path), 80)}': not an array saved by numpy (.npy)"
