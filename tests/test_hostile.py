@@ -7,22 +7,32 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
 
 import pytest
 
 
-def test_an_empty_mean_is_undefined_without_numpy_noise(cli) -> None:
+def test_an_empty_mean_is_undefined_without_numpy_noise() -> None:
+    # NB: a real process: in-process, pytest's own warnings capture would hide numpy's
     for source in ("mean(zeros(0))", "mean(zeros(2, 0), 1)"):
-        r = cli("grad", source)
-        assert r.code == 3 and r.out == ""
-        assert r.err.count("\n") == 1 and "is undefined" in r.err
-        assert "RuntimeWarning" not in r.err and "Mean of empty slice" not in r.err
+        r = subprocess.run(
+            [sys.executable, "-m", "cgdiff", "grad", source],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+        assert r.returncode == 3 and r.stdout == ""
+        assert r.stderr.count("\n") == 1 and "is undefined" in r.stderr
+        assert "RuntimeWarning" not in r.stderr and "Mean of empty slice" not in r.stderr
 
 
 def test_an_empty_max_names_the_reason(cli) -> None:
     r = cli("grad", "max(zeros(0))")
     assert r.code == 2 and "an empty array has no largest entry" in r.err
     assert "zero-size array" not in r.err
+    assert "an empty array has no smallest entry" in cli("grad", "min(zeros(0))").err
 
 
 @pytest.mark.parametrize("base", ["0", "1", "-2"])
@@ -100,3 +110,81 @@ def test_answers_whose_every_row_is_malformed(cli, tmp_path) -> None:
     out = json.loads(r.out)
     assert out["students"] == [] and [m["line"] for m in out["malformed"]] == [2, 3]
     assert "every row is malformed" in r.err and "header but no answers" not in r.err
+
+
+def test_an_overflowing_rule_is_not_called_undefined(cli) -> None:
+    r = cli("grad", "log([x, x] @ [1e200, 1e200])", "--at", "x=1e-310", "--format", "json")
+    (warning,) = json.loads(r.out)["warnings"]
+    assert "gives inf" in warning and "(the product overflows)" in warning
+    assert "not defined" not in warning
+
+
+def test_an_array_truth_that_is_not_finite(cli) -> None:
+    # ∂‖W‖/∂W at W = 0 is [nan, nan]: JSON says "nan" (it was exit 70), and no answer matches
+    for answer in ("[0,0]", "2x+"):
+        r = cli(
+            "check",
+            "f = norm(W)",
+            "--at",
+            "W=[0,0]",
+            "--expect",
+            f"grad.W={answer}",
+            "--format",
+            "json",
+        )
+        assert r.code == 1, r.err
+        (c,) = json.loads(r.out)["problems"][0]["checks"]
+        assert c["expected"] == ["nan", "nan"] and not c["passed"]
+    assert "no finite answer matches" in c["message"] or "not a number" in c["message"]
+    r = cli(
+        "check", "f = norm(W)", "--at", "W=[0,0]", "--expect", "grad.W=[0,0]", "--format", "json"
+    )
+    assert "∂f/∂W is nan at entry [0] at W=[0, 0]: no finite answer matches" in r.out
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        ("[1, 1" + "0" * 400 + "]", "holds a number too large for a float"),
+        ("[1, true]", "holds a boolean; it must hold numbers"),
+        ('["1e3", 2]', "holds a string; it must hold numbers"),
+        ("[[1, 2], [3]]", "must be a rectangular array of numbers"),
+    ],
+)
+def test_a_key_array_that_is_not_numbers(cli, tmp_path, value: str, said: str) -> None:
+    for place in (
+        "at = {{ W = {} }}\nexpect.value = 1",
+        "at = {{ W = [1, 2] }}\nexpect.grad = {{ W = {} }}",
+    ):
+        key = tmp_path / "k.toml"
+        key.write_text('[[problem]]\nexpr = "f = sum(W)"\n' + place.format(value) + "\n")
+        r = cli("check", str(key))
+        assert r.code == 2 and r.out == "", r.err
+        assert said in r.err
+
+
+def test_an_answer_cannot_make_a_huge_array(cli) -> None:
+    r = cli(
+        "check",
+        "x^2",
+        "--at",
+        "x=1",
+        "--expect",
+        "value=sum(ones(15000,15000)*x)",
+        "--format",
+        "json",
+    )
+    (c,) = json.loads(r.out)["problems"][0]["checks"]
+    assert not c["passed"] and "the limit is 1,000,000" in c["message"]
+    assert "CGDIFF_MAX_ENTRIES" not in c["message"]  # the grader's limit, not the student's
+    ok = cli("check", "x^2", "--at", "x=1", "--expect", "value=sum(ones(100,100)*x)/10000")
+    assert ok.code == 0
+
+
+def test_a_large_token_limit_does_not_allocate_it(cli, tmp_path, monkeypatch) -> None:
+    # reads go in pieces: a limit of 64 GB must not be allocated to read a 4-byte file
+    monkeypatch.setenv("CGDIFF_MAX_TOKENS", "1000000000")
+    spec = tmp_path / "s.cg"
+    spec.write_text("x+1\n")
+    r = cli("eval", f"@{spec}", "--at", "x=1", "--format", "json")
+    assert r.code == 0 and json.loads(r.out)["value"] == 2

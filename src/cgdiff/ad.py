@@ -677,7 +677,7 @@ def _finish(result: Gradient, notes: Sequence[Diagnostic] = ()) -> Gradient:
                     "chain rule is too large)"
                     if _spell(v) != "nan"
                     else f"∂{out}/∂{k} is nan: a step of the chain rule is undefined "
-                    "(0/0, inf - inf or 0·inf)",
+                    "(0/0, inf - inf or 0·inf, often after an overflow)",
                 )
                 for k, v in result.gradient.items()
                 if not np.all(np.isfinite(v))
@@ -716,8 +716,13 @@ def _through(graph: Graph, ev: Evaluation, adj: Sequence[Any] | None) -> list[Di
                     Diagnostic(
                         n.label,
                         f"the chain rule through {node_formula(graph, i)} gives {what} for "
-                        f"{graph.nodes[a].label}{where} (its derivative is not defined "
-                        f"there); the result reports {what}",
+                        f"{graph.nodes[a].label}{where} "
+                        + (
+                            "(its derivative is not defined there)"
+                            if what == "nan"
+                            else "(the product overflows)"
+                        )
+                        + f"; the result reports {what}",
                     )
                 ]
     return []

@@ -96,8 +96,28 @@ _ENCODE: Callable[[Any], str] = _encode  # json's encoder, made on first use
 
 
 def _num(v: Any) -> Any:
-    """A value for JSON: a non-finite float as ``"nan"``, ``"inf"``, ``"-inf"``."""
-    return format_number(v) if isinstance(v, float) and not math.isfinite(v) else v
+    """A value for JSON: a non-finite float as ``"nan"``, ``"inf"``, ``"-inf"``, in nested
+    lists (an array's truth) too.
+
+    >>> _num(float("nan")), _num([[1.0, float("inf")], [2.0, 3.0]])
+    ('nan', [[1.0, 'inf'], [2.0, 3.0]])
+    """
+    if isinstance(v, float):
+        return v if math.isfinite(v) else format_number(v)
+    if isinstance(v, list):
+        import numpy as np
+
+        try:
+            a = np.asarray(v, dtype=np.float64)
+        except (TypeError, ValueError):
+            return v
+        bad = ~np.isfinite(a)
+        if not bad.any():
+            return v
+        b = a.astype(object)
+        b[bad] = [format_number(x) for x in a[bad]]
+        return b.tolist()
+    return v
 
 
 def _counterexample(ce: dict[str, Any]) -> dict[str, Any]:

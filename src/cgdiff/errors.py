@@ -48,6 +48,8 @@ def bounded_lines(fh: TextIO, what: str, limit: int = MAX_LINE) -> Iterator[str]
     >>> import io
     >>> list(bounded_lines(io.StringIO("a\\nb"), "f"))
     ['a\\n', 'b']
+    >>> list(bounded_lines(io.StringIO("abcd\\r\\nx", newline=""), "f", limit=4))
+    ['abcd\\r\\n', 'x']
     >>> try:
     ...     list(bounded_lines(io.StringIO("abcdef"), "f", limit=4))
     ... except InputError as exc:
@@ -56,11 +58,11 @@ def bounded_lines(fh: TextIO, what: str, limit: int = MAX_LINE) -> Iterator[str]
     """
     number = 0
     while True:
-        line = fh.readline(limit)
+        line = fh.readline(limit + 2)  # NB: room for the line's own end, \r\n
         if not line:
             return
         number += 1
-        if len(line) >= limit and line[-1] not in "\r\n":
+        if len(line) > limit and len(line.rstrip("\r\n")) > limit:
             raise InputError(
                 f"{what}: line {number} is longer than {limit:,} characters (is this a CSV file?)"
             )

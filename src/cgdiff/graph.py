@@ -64,8 +64,9 @@ def shape_reason(exc: Exception, shapes: str) -> str:
     text = str(exc)
     if "broadcast" in text:
         return f"shapes {shapes} do not fit"
-    if "zero-size array" in text:  # max, softmax, logsumexp of []
-        return f"an empty array has no largest entry (shape {shapes})"
+    if "zero-size array" in text:  # max, min, softmax, logsumexp of []
+        which = "smallest" if "minimum" in text else "largest"
+        return f"an empty array has no {which} entry (shape {shapes})"
     if "core dimension" in text:  # matmul's gufunc signature (n?,k),(k,m?)
         return (
             f"shapes {shapes} do not fit: a matrix product needs the left's last size "

@@ -77,10 +77,14 @@ def _log(x: Any, base: Any = None) -> Any:
         return np.log(x)
     ln_b = np.log(base)
     out = np.log(x) / ln_b
-    bad = np.isinf(ln_b)  # NB: no log to base 0 or inf (x / inf would read -0.0 or 0)
-    if np.any(bad):
-        out = np.float64(np.nan) if np.ndim(out) == 0 else np.where(bad, np.nan, out)
-    return out
+    # NB: no log to base 0 or inf (x / inf would read -0.0 or 0); a scalar base, the common
+    # case, is tested without numpy's array machinery
+    if np.ndim(ln_b) == 0:
+        if not math.isinf(ln_b):
+            return out
+        return np.float64(np.nan) if np.ndim(out) == 0 else np.full(np.shape(out), np.nan)
+    bad = np.isinf(ln_b)
+    return np.where(bad, np.nan, out) if bad.any() else out
 
 
 def _xlogy(a: Any, x: Any) -> Any:

@@ -78,10 +78,16 @@ class _Spec:
     """What one parse knows: the builder, the names assigned so far and where."""
 
     def __init__(
-        self, source: str, seed: int = 0, base: Path | None = None, files: bool = True
+        self,
+        source: str,
+        seed: int = 0,
+        base: Path | None = None,
+        files: bool = True,
+        entries: int | None = None,
     ) -> None:
         self.b = GraphBuilder()
         self.files_allowed = files
+        self.entries = entries  # the most entries zeros(...) may make (None: max_entries())
         self.seed = seed
         self.draws = 0  # randn calls so far: each draws from its own stream of the seed
         self.base = base
@@ -280,14 +286,16 @@ class _Build:
     def _construct(self, name: str, shape: tuple[int, ...], tok: Token) -> int:
         if any(d < 0 for d in shape):
             raise self.s.fail(f"{tok}: a shape cannot be negative", tok)
-        size, limit = size_of(shape), max_entries()
+        size, limit = size_of(shape), self.s.entries or max_entries()
         if size > limit:
             gb = size * 8 / 1e9
             raise self.s.fail(
                 f"{tok}({', '.join(map(str, shape))}) would have {size:,} entries "
                 f"({gb:,.1f} GB); the limit is {limit:,}",
                 tok,
-                hint="set CGDIFF_MAX_ENTRIES to raise it",
+                hint="set CGDIFF_MAX_ENTRIES to raise it"
+                if self.s.entries is None
+                else "an answer may make arrays of at most that size",
             )
         params: dict[str, Any] = {"shape": shape}
         if name == "randn":
@@ -509,10 +517,12 @@ def parse(
     base: str | Path | None = None,
     keep_assigned: bool = False,
     files: bool = True,
+    entries: int | None = None,
 ) -> Graph:
     """Parse an expression or model spec into a :class:`Graph`.  ``seed`` seeds ``randn``;
     ``base`` is the folder that ``@file`` names are relative to (default: the current one);
-    with ``files=False`` an ``@file`` is refused, not read (a student's answer).
+    with ``files=False`` an ``@file`` is refused, not read (a student's answer), and
+    ``entries`` caps the arrays ``zeros``/``ones``/``randn`` make (default: max_entries()).
     ``keep_assigned`` keeps every node the spec names, even those the output does not need
     (an answer key may ask for any of them).
 
@@ -528,7 +538,7 @@ def parse(
         raise InputError("the expression is empty")
     _check_length(text)
     folder = Path(base) if base is not None else None
-    spec = _Spec(text, seed, folder, files)
+    spec = _Spec(text, seed, folder, files, entries)
     tables = _tables()
     syntax: InputError | None = None
     with _LOCK:
@@ -541,7 +551,7 @@ def parse(
                         tables.parse(text, _BUILD, _TOKEN_CALLBACKS)
                         done = True
                     except Exception:
-                        spec = _BUILD.spec = _Spec(text, seed, folder, files)
+                        spec = _BUILD.spec = _Spec(text, seed, folder, files, entries)
                 if not done:
                     syntax = _lark_parse(text, spec)
         except RecursionError:  # pragma: no cover - the parser is iterative

@@ -201,12 +201,31 @@ def max_bytes() -> int:
     return 64 * max(max_tokens(), 1)
 
 
+def read_bounded(stream: BinaryIO, limit: int) -> bytes:
+    """At most ``limit + 1`` bytes of ``stream``, read in pieces of 1 MiB (so that a large
+    limit is not allocated at once); more than ``limit`` means the source is too large.
+
+    >>> import io
+    >>> len(read_bounded(io.BytesIO(b"x" * 10), 4)), read_bounded(io.BytesIO(b"ab"), 4)
+    (5, b'ab')
+    """
+    parts: list[bytes] = []
+    size = 0
+    while size <= limit:
+        part = stream.read(min(1 << 20, limit + 1 - size))
+        if not part:
+            break
+        parts.append(part)
+        size += len(part)
+    return b"".join(parts)
+
+
 def read_text(stream: BinaryIO, what: str) -> str:
     """A spec's text from ``stream`` (a file, standard input): at most :func:`max_bytes`
     bytes, decoded strictly as UTF-8 (a BOM dropped), with a text file's line ends (``\r\n``
     and ``\r`` read as ``\n``).  ``what`` names the source in errors (``'a.cg'``)."""
     limit = max_bytes()
-    data = stream.read(limit + 1)
+    data = read_bounded(stream, limit)
     if len(data) > limit:
         raise InputError(
             f"cannot read {what}: it is larger than {limit:,} bytes, the most a spec may be",

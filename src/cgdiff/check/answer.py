@@ -22,6 +22,7 @@ from ..parse import parse
 from .settings import _g
 
 MAX_ANSWER = 10_000  # characters; a longer answer fails without being parsed
+MAX_ANSWER_ENTRIES = 1_000_000  # entries of an array an answer may make (ones(1000, 1000))
 # An answer that is a plain number, in the grammar's own spelling (no inf, nan or 1_000):
 # read with float() and no parser run, which keeps a class's worth of answers fast.
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
@@ -150,7 +151,8 @@ def read_answer(
             malformed=True,
         )
     try:
-        g = parse(text, files=False)  # NB: a student's answer never reads the grader's files
+        # NB: a student's answer never reads the grader's files, nor makes a huge array
+        g = parse(text, files=False, entries=MAX_ANSWER_ENTRIES)
     except CgdiffError as exc:
         msg = exc.message.replace(" at line 1, column ", " at column ")
         msg = re.sub(r" \(line 1, column (\d+)\)$", r" (column \1)", msg)

@@ -21,7 +21,7 @@ from ..errors import CgdiffError, InputError, not_utf8
 from ..graph import Graph
 from ..ops import CONSTANTS, suggest
 from ..parse import parse
-from ..values import max_bytes, parse_value, read_array, read_source
+from ..values import max_bytes, parse_value, read_array, read_bounded, read_source
 from .problem import Problem, _is_input, _not_a
 from .results import CheckReport
 from .settings import DRAW, MAX_DRAWS, Settings, _g
@@ -166,7 +166,7 @@ def load_key(path: str | Path) -> Key:
     w = _Where(path)
     try:
         with path.open("rb") as f:  # NB: at most a bound: /dev/zero is refused, not read
-            raw = f.read(max_bytes() + 1)
+            raw = read_bounded(f, max_bytes())
         if len(raw) > max_bytes():
             raise w.error(
                 "",
@@ -308,8 +308,17 @@ def _answer_value(
     # An array answer (SPEC section 9): a TOML array of numbers, or "@file.npy" (or .csv,
     # .txt) relative to the key; compared entry by entry.
     if isinstance(v, list):
+        stack: list[Any] = [v]  # NB: every entry a TOML number (true and "1e3" are not)
+        while stack:
+            for x in stack.pop():
+                if isinstance(x, list):
+                    stack.append(x)
+                elif isinstance(x, bool) or not isinstance(x, (int, float)):
+                    raise w.error(where, f"{what} holds {_toml_type(x)}; it must hold numbers")
         try:
             return np.asarray(v, dtype=float)
+        except OverflowError:  # a TOML integer past float's range
+            raise w.error(where, f"{what} holds a number too large for a float") from None
         except (TypeError, ValueError):
             raise w.error(where, f"{what} must be a rectangular array of numbers") from None
     if isinstance(v, str) and v.strip().startswith("@"):

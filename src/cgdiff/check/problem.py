@@ -268,7 +268,13 @@ class Problem:
                     given,
                     False,
                     f"the answer is {_shape_words(ans.array.shape)}; "
-                    f"{self.describe(item)} is one number at each point",
+                    + (
+                        f"{self.describe(item)} is one number at each point"
+                        if kind == "derivative"
+                        else "the problem has no point (at), so answers are compared as "
+                        f"functions of {', '.join(self.graph.input_names)}, one number at "
+                        "each point; give it a point to check an array"
+                    ),
                 )
             return self._check_array(item, kind, node, ans.array, given)
         if functional:
@@ -361,6 +367,17 @@ class Problem:
                 False,
                 f"expected {_shape_words(truth.shape)}, given {_shape_words(given.shape)}",
             )
+        if not np.all(np.isfinite(truth)):  # as for one number: no answer matches
+            first = np.unravel_index(int(np.argmax(~np.isfinite(truth))), truth.shape)
+            return CheckResult(
+                item,
+                truth.tolist(),
+                shown,
+                False,
+                f"{self.describe(item)} is {format_number(float(truth[first]))} at entry "
+                f"[{', '.join(map(str, first))}] at {describe_point(self.point or {})}: "
+                "no finite answer matches",
+            )
         s = self.settings
         with np.errstate(all="ignore"):
             ok = np.abs(given - truth) <= s.atol + s.rtol * np.abs(truth)
@@ -400,6 +417,27 @@ class Problem:
                 f" (the problem has no point, so answers are compared as "
                 f"functions of {', '.join(names)})"
             )
+        assert ans.graph is not None or ans.number is not None
+        if ans.graph is not None:
+            # NB: compared as functions, an answer is worked out at a batch of points at once:
+            # an array operation (sum, norm, [a, b]) would mix or broadcast across them
+            for n in ans.graph.nodes:
+                arrays = n.kind == "const" and np.ndim(n.value) > 0
+                if arrays or (n.op is not None and not n.op.elementwise):
+                    used = (
+                        "an array literal"
+                        if n.op is None
+                        else _ARRAY_WORDS.get(n.op.name, f"{n.op.name}()")
+                    )
+                    return CheckResult(
+                        item,
+                        self._truth_text(item),
+                        given,
+                        False,
+                        f"the answer {ans.text} uses {used}: compared as a function of "
+                        f"{', '.join(names)}, an answer is one number at each point, written "
+                        "with numbers, operators and elementwise functions",
+                    )
         try:
             c = compare(self._sampler, kind, node, ans, what, defined, note)
         except NotOneNumberError as exc:  # x*[1, 2]
@@ -423,6 +461,9 @@ class Problem:
         checks = [self.check(item, answer) for item, answer in self.expect]
         feedback = node_feedback(self, checks)
         return ProblemResult(self.name, checks, feedback, list(self._notes), self.undefined)
+
+
+_ARRAY_WORDS = {"stack": "an array literal", "index": "indexing", "matmul": "@"}
 
 
 def _shape_words(shape: tuple[int, ...]) -> str:
