@@ -502,5 +502,5 @@ def test_a_tower_too_large_to_simplify_is_refused(cli, monkeypatch) -> None:
     assert small.code == 0
     r = cli("diff", "^".join(["x"] * 400), "--wrt", "x")
     assert r.code == 2 and r.out == ""
-    assert "too large to write out as a formula" in r.err
+    assert "too large to work out as a formula" in r.err
     assert "CGDIFF_MAX_TOKENS" in r.err

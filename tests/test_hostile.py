@@ -188,3 +188,108 @@ def test_a_large_token_limit_does_not_allocate_it(cli, tmp_path, monkeypatch) ->
     spec.write_text("x+1\n")
     r = cli("eval", f"@{spec}", "--at", "x=1", "--format", "json")
     assert r.code == 0 and json.loads(r.out)["value"] == 2
+
+
+# -- a second sweep --------------------------------------------------------------------------
+
+
+def test_an_array_problem_is_not_compared_as_a_function(cli) -> None:
+    # the random points come in one batch: mean(x) over them is not mean(x) at any one
+    for args in (
+        ("mean(x)", "--expect", "value=sum(x)/200"),
+        ("sum(W*W)", "--expect", "grad.W=3*W"),
+        ("sum(W*W)", "--at", "W=[1,2]", "--expect", "derivative.W=2W"),
+    ):
+        r = cli("check", *args)
+        assert r.code == 2 and r.out == "", r.out
+        assert "cannot be checked" in r.err and "an array operation" in r.err
+    # at a point it is checked, and a wrong answer is only a wrong answer (exit 1)
+    at = ("sum(W*W)", "--at", "W=[1,2]", "--format", "json")
+    assert cli("check", *at, "--expect", "grad.W=2*W").code == 0
+    wrong = cli("check", *at, "--expect", "grad.W=2*sum(W)")
+    assert wrong.code == 1 and json.loads(wrong.out)["failed"] == 1
+
+
+@pytest.mark.parametrize("answer", ["sum(3x)", "x[0]", "sum(x, 0)", "3*x*ones(1)", "mean(3x)"])
+def test_a_student_array_operation_is_one_wrong_answer(cli, tmp_path, answer: str) -> None:
+    # these aborted a whole class (exit 70 or 2, half a JSON document) or passed
+    key = tmp_path / "k.toml"
+    key.write_text('[[problem]]\nname = "d"\nexpr = "1.5*x^2"\nexpect.derivative = { x = "3x" }\n')
+    answers = tmp_path / "a.csv"
+    answers.write_text(
+        f'student,problem,item,answer\nann,d,derivative.x,"{answer}"\nbob,d,derivative.x,3x\n'
+    )
+    r = cli("check", str(key), "--answers", str(answers), "--format", "json")
+    assert r.code == 1, r.err
+    scores = {s["student"]: s["score"] for s in json.loads(r.out)["students"]}
+    assert scores == {"ann": 0, "bob": 1}
+
+
+def test_check_reads_a_specs_data_beside_it(cli, tmp_path, monkeypatch) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "v.csv").write_text("1,2,3\n")
+    (tmp_path / "sub" / "s.cg").write_text("v = @v.csv\nf = sum(v*x)\n")
+    monkeypatch.chdir(tmp_path)
+    r = cli("check", "@sub/s.cg", "--at", "x=2", "--expect", "value=12", "--format", "json")
+    assert r.code == 0, r.err
+
+
+def test_an_entry_item_is_the_same_however_spaced(cli, tmp_path) -> None:
+    key = tmp_path / "k.toml"
+    key.write_text(
+        '[[problem]]\nname = "e"\nexpr = "f = sum(W*W)"\nat = { W = [[1, 2], [3, 4]] }\n'
+        'expect.grad = { "W[0,1]" = 4, "W[ 1 , 1 ]" = 8 }\n'
+    )
+    answers = tmp_path / "a.csv"
+    answers.write_text(
+        'student,problem,item,answer\nann,e,"grad.W[0, 1]",4\nann,e,"grad.W[1,1]",8\n'
+    )
+    r = cli("check", str(key), "--answers", str(answers), "--format", "json")
+    assert r.code == 0, r.out
+    assert json.loads(r.out)["students"][0]["score"] == 2
+
+
+def test_a_hessian_too_large_is_refused_at_once(cli, tmp_path) -> None:
+    n = 1100
+    spec = tmp_path / "h.cg"
+    spec.write_text(
+        ";".join(f"x{i}=1" for i in range(n + 1))
+        + ";f="
+        + "+".join(f"x{i}*x{i + 1}" for i in range(n))
+    )
+    r = cli("hessian", f"@{spec}")
+    assert r.code == 2 and r.out == ""
+    assert "the Hessian of 1,101 inputs" in r.err and "more than the limit of 1,000,000" in r.err
+    small = cli("hessian", f"@{spec}", "--wrt", "x0,x1", "--format", "json")
+    assert small.code == 0 and json.loads(small.out)["hessian"]["x0"]["x1"] == 1
+
+
+def test_a_data_file_that_is_not_real_numbers(cli, tmp_path, monkeypatch) -> None:
+    import numpy as np
+
+    monkeypatch.chdir(tmp_path)
+    np.save(tmp_path / "c.npy", np.array([1 + 2j, 3]))
+    np.save(tmp_path / "b.npy", np.array([True, False]))
+    (tmp_path / "d.csv").mkdir()
+    r = cli("eval", "sum(@c.npy)")
+    assert r.code == 2 and "holds complex numbers of type complex128" in r.err
+    assert "ComplexWarning" not in r.err
+    assert "holds values of type bool" in cli("eval", "sum(@b.npy)").err
+    assert "not a regular file" in cli("eval", "sum(@d.csv)").err
+
+
+def test_a_table_shows_no_control_characters(cli, tmp_path) -> None:
+    key = tmp_path / "k.toml"
+    key.write_text('[[problem]]\nname = "s"\nexpr = "x^2"\nat = { x = 3 }\nexpect.value = 9\n')
+    answers = tmp_path / "a.csv"
+    answers.write_text('student,problem,item,answer\nann,s,value,"\x1b[31m2"\n')
+    r = cli("check", str(key), "--answers", str(answers))
+    assert r.code == 1
+    assert "\x1b" not in r.out and "\ufffd[31m2" in r.out
+
+
+def test_a_long_answer_is_cut_in_its_message(cli) -> None:
+    answer = "x*[" + ",".join(["1"] * 3000) + "]"
+    r = cli("check", "x^2", "--expect", f"derivative.x={answer}", "--format", "json")
+    (c,) = json.loads(r.out)["problems"][0]["checks"]
+    assert not c["passed"] and len(c["message"]) < 400

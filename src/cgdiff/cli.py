@@ -506,7 +506,9 @@ def check(
         text = _source(target)
         point = parse_point(at[0]) if at else None
         name = target if target.startswith("@") else "(stdin)" if target == "-" else None
-        report = check_expression(text, point, items, name=name)
+        # a spec file's @data names are relative to the spec's folder, as for grad and eval
+        base = Path(target[1:]).parent if target.startswith("@") else None
+        report = check_expression(text, point, items, name=name, base=base)
     else:
         path = Path(target)
         is_key = path.exists() or target.endswith(".toml")

@@ -518,9 +518,9 @@ class _Simplifier:
         self.steps_left -= 1
         if self.steps_left < 0:
             raise InputError(
-                "the result is too large to write out as a formula: simplifying it took more "
-                "steps than the limit (it grows faster than the expression, as a tower "
-                "x^x^...^x does)",
+                "the derivative is too large to work out as a formula: simplifying it took "
+                "more steps than the limit (it grows faster than the expression, as that of "
+                "a tower x^x^...^x does)",
                 hint="cgdiff grad gives its value at a point; the environment variable "
                 "CGDIFF_MAX_TOKENS raises the limit",
             )

@@ -375,6 +375,14 @@ def hessian(
     numbers_only(graph, "hessian", first.values)
     names = list(first.wrt)
     n, p = graph.n_ops, len(names)
+    work, limit = p * max(n, p), 2 * max_tokens()
+    if work > limit:  # NB: p rows, each a derivative graph of about n nodes, simplified, run
+        raise InputError(
+            f"the Hessian of {p:,} inputs over {n:,} operations would take about "
+            f"{work:,} steps ({p:,} × {max(n, p):,}), more than the limit of {limit:,}",
+            hint="the environment variable CGDIFF_MAX_TOKENS raises it (the limit is twice "
+            "it); --wrt picks fewer inputs",
+        )
     with _everywhere(graph.output_name):
         graphs, sweep = gradient_graphs(graph, names)
     inputs = input_order(graph)

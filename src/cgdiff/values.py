@@ -96,12 +96,19 @@ def read_array(name: str, base: Path | None = None) -> tuple[Any, list[Diagnosti
     if suffix not in (".npy", ".csv", ".txt"):
         raise InputError(f"cannot read '{_short(name)}': numbers are read from .csv, .txt or .npy")
     if not path.is_file():
-        raise InputError(f"cannot read '{_short(str(path), 80)}': no such file")
+        why = "not a regular file" if path.exists() else "no such file"
+        raise InputError(f"cannot read '{_short(str(path), 80)}': {why}")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # an empty file: said below, not as a warning
             if suffix == ".npy":
                 value = np.load(path, allow_pickle=False)
+                if np.asarray(value).dtype.kind not in "iuf":  # complex, bool, text
+                    kind = "complex numbers" if np.iscomplexobj(value) else "values"
+                    raise InputError(
+                        f"cannot read '{_short(str(path), 80)}': it holds {kind} of type "
+                        f"{np.asarray(value).dtype}; cgdiff works with real numbers"
+                    )
             else:
                 value = np.loadtxt(path, delimiter="," if suffix == ".csv" else None, ndmin=0)
         value = np.asarray(value, dtype=float)

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import CgdiffError
+from ..errors import CgdiffError, clip
 from ..graph import Graph, format_number
 from ..ops import suggest
 from ..parse import parse
@@ -142,7 +142,7 @@ def read_answer(
     if _NUMBER.fullmatch(text):
         x = float(text)
         if not math.isfinite(x):
-            return Answer(text, x, error=f"the answer {text} overflows to {_g(x)}")
+            return Answer(text, x, error=f"the answer {clip(text)} overflows to {_g(x)}")
         return Answer(text, x)
     if any(c in text for c in "=;\n"):
         return Answer(
@@ -165,12 +165,12 @@ def read_answer(
     if out.kind == "const" and np.ndim(out.value):
         a = np.asarray(out.value, dtype=np.float64)
         if not np.all(np.isfinite(a)):
-            return Answer(text, error=f"the answer {text} has entries that are not finite")
+            return Answer(text, error=f"the answer {clip(text)} has entries that are not finite")
         return Answer(text, array=a)
     if out.kind == "const":
         x = float(out.value)
         if not math.isfinite(x):
-            return Answer(text, x, error=f"the answer {text} overflows to {_g(x)}")
+            return Answer(text, x, error=f"the answer {clip(text)} overflows to {_g(x)}")
         return Answer(text, x)
     if names is not None:
         known = names if known is None else known

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from ..ad import backward
-from ..errors import InputError
+from ..errors import InputError, clip
 from ..evaluate import forward
 from ..graph import Graph
 from ..ops import NUMERIC
@@ -145,7 +145,9 @@ def _answer_at(ans: Answer, g: Graph, values: Sequence[Any], size: int) -> Any:
         except InputError:  # shapes that do not fit: an array in the formula
             got = None
         if got is None or np.shape(got) not in ((), (size,)):
-            raise NotOneNumberError(f"the answer {ans.text} is not one number at each point")
+            raise NotOneNumberError(
+                f"the answer {clip(str(ans.text))} is not one number at each point"
+            )
         return np.broadcast_to(got, (size,))
     return np.full(size, ans.number, dtype=np.asarray(values[g.output]).dtype)
 

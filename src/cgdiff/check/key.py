@@ -22,7 +22,7 @@ from ..graph import Graph
 from ..ops import CONSTANTS, suggest
 from ..parse import parse
 from ..values import max_bytes, parse_value, read_array, read_bounded, read_source
-from .problem import Problem, _is_input, _not_a
+from .problem import Problem, _is_input, _not_a, canonical_item
 from .results import CheckReport
 from .settings import DRAW, MAX_DRAWS, Settings, _g
 
@@ -284,7 +284,7 @@ def _problem(
             )
         for n, a in answers.items():
             paths.append(f"{where}.expect.{key}.{n}")
-            items.append((f"{kind}.{n}", _answer_value(a, paths[-1], w, folder)))
+            items.append((canonical_item(f"{kind}.{n}"), _answer_value(a, paths[-1], w, folder)))
     if not items:  # only empty tables, e.g. expect.grad = {}
         empty = " and ".join(f"expect.{key}" for key in expect)
         raise w.error(

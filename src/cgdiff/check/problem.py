@@ -15,12 +15,13 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..ad import grad
-from ..errors import CgdiffError, InputError, UndefinedError
+from ..errors import CgdiffError, InputError, UndefinedError, clip
 from ..evaluate import bind_point
 from ..graph import Graph, format_number, shape_text
 from ..ops import suggest
@@ -74,6 +75,12 @@ class Problem:
         self._names: list[str] | None = None
         self._known: frozenset[str] = frozenset()
         self._verdicts: dict[tuple[str, str], CheckResult] = {}
+        # NB: compared as functions, a problem is worked out at a batch of random points at
+        # once, which an array operation (sum, mean, @) would mix: such a problem is checked
+        # at its point only
+        self._array_op = next(
+            (n.op.name for n in graph.nodes if n.op is not None and not n.op.elementwise), None
+        )
 
     @property
     def names(self) -> list[str]:
@@ -106,6 +113,7 @@ class Problem:
         kind, dot, name = item.partition(".")
         name, _ = split_entry(name)
         if kind == "value" and not dot:
+            self._at_a_point(item, kind)
             return "value", g.output
         if kind not in KINDS[1:] or not dot or not name:
             close = suggest(kind, list(KINDS), cutoff=0.6)
@@ -118,10 +126,25 @@ class Problem:
         if kind in ("grad", "derivative"):
             if not _is_input(g, name):
                 raise InputError(_not_a(name, g.input_names, "an input", item))
+            self._at_a_point(item, kind)
             return kind, g.by_name[name]
+        self._at_a_point(item, kind)
         if name not in g.by_name:
             raise InputError(_not_a(name, list(g.by_name), "a named node", item))
         return kind, g.by_name[name]
+
+    def _at_a_point(self, item: str, kind: str) -> None:
+        """Refuse an item that would be compared as a function of a problem whose expression
+        uses an array operation (its truth would mix the random points)."""
+        if self._array_op is None or (kind != "derivative" and self.point is not None):
+            return
+        why = "a derivative formula" if kind == "derivative" else "without a point (at), it"
+        raise InputError(
+            f"'{item}' cannot be checked: {why} is compared as a function at random points, "
+            f"and the expression uses {self._array_op}(), an array operation, which would mix "
+            "them",
+            hint="give the problem a point (at) and ask for value, grad, node or adjoint",
+        )
 
     def describe(self, item: str) -> str:
         """How messages name what an item is about: ``the value``, ``∂J/∂c``.
@@ -260,6 +283,8 @@ class Problem:
         functional = kind == "derivative" or (
             self.at is None if ans.graph is not None else self.point is None
         )
+        if functional and self._array_op is not None and kind != "derivative":
+            functional = False  # an array problem is checked at its point (see target)
         if ans.array is not None:  # a constant array, [[1, 1], [1, 1]]
             if functional and self.graph.input_names:
                 return CheckResult(
@@ -299,7 +324,7 @@ class Problem:
                     self._expected(item, kind, node),
                     given,
                     False,
-                    f"the answer {ans.text} cannot be worked out: {reason}",
+                    f"the answer {clip(str(ans.text))} cannot be worked out: {reason}",
                 )
             if np.ndim(got):  # x*[1, 2]: an array, compared as one
                 return self._check_array(item, kind, node, np.asarray(got, np.float64), given)
@@ -315,14 +340,14 @@ class Problem:
                 # it arrives here as a formula; it overflows, it is not undefined.
                 what = "is undefined" if math.isnan(value) else f"overflows to {_g(value)}"
                 return CheckResult(
-                    item, truth, given, False, f"the answer {ans.text} {what} at {where}"
+                    item, truth, given, False, f"the answer {clip(str(ans.text))} {what} at {where}"
                 )
-            shown = f"{ans.text} = {_g(value)} at {where}"
+            shown = f"{clip(str(ans.text))} = {_g(value)} at {where}"
         else:
             assert ans.number is not None
             value = ans.number
             # a constant expression (sqrt(2)/2, or 3..0, which is 3 times .0) shows its value
-            shown = "" if ans.plain else f"{ans.text} = {_g(value)}"
+            shown = "" if ans.plain else f"{clip(str(ans.text))} = {_g(value)}"
         if not math.isfinite(truth):
             return CheckResult(
                 item,
@@ -434,7 +459,7 @@ class Problem:
                         self._truth_text(item),
                         given,
                         False,
-                        f"the answer {ans.text} uses {used}: compared as a function of "
+                        f"the answer {clip(str(ans.text))} uses {used}: compared as a function of "
                         f"{', '.join(names)}, an answer is one number at each point, written "
                         "with numbers, operators and elementwise functions",
                     )
@@ -473,6 +498,23 @@ def _shape_words(shape: tuple[int, ...]) -> str:
     ('one number', 'an array of shape 2×3')
     """
     return "one number" if not shape else f"an array of shape {shape_text(shape)}"
+
+
+def canonical_item(item: str) -> str:
+    """An item with its entry written one way: ``grad.W[ 0,1 ]`` -> ``grad.W[0, 1]`` (left as
+    it is when its entry is not whole numbers; :meth:`Problem.target` says why).
+
+    >>> canonical_item("grad.W[ 0,1 ]"), canonical_item("grad.x"), canonical_item("grad.W[a]")
+    ('grad.W[0, 1]', 'grad.x', 'grad.W[a]')
+    """
+    kind, dot, name = item.partition(".")
+    try:
+        base, entry = split_entry(name)
+    except InputError:
+        return item
+    if entry is None:
+        return item
+    return f"{kind}{dot}{base}[{', '.join(map(str, entry))}]"
 
 
 def split_entry(name: str) -> tuple[str, tuple[int, ...] | None]:
@@ -546,14 +588,16 @@ def check_expression(
     output: str | None = None,
     settings: Settings | None = None,
     name: str | None = None,
+    base: Path | None = None,
 ) -> CheckReport:
     """Check answers for one expression, as ``cgdiff check EXPR --at ... --expect ...`` does.
+    ``base``: the folder its ``@data`` names are relative to (a spec file's own).
 
     >>> r = check_expression("x^2 sin(x)", None, [("derivative.x", "2x sin(x) + x cos(x)")])
     >>> r.ok, r.problems[0].checks[0].message.startswith("differs at x=")
     (False, True)
     """
-    graph = parse(text, output=output, keep_assigned=True)
+    graph = parse(text, output=output, keep_assigned=True, base=base)
     if not items:
         raise InputError("nothing to check: give --expect ITEMS, e.g. --expect value=5,grad.x=2")
     if at is not None:

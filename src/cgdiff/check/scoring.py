@@ -17,7 +17,7 @@ from ..errors import InputError, bounded_lines, not_utf8
 from ..ops import suggest
 from .feedback import node_feedback
 from .key import Key
-from .problem import Problem
+from .problem import Problem, canonical_item
 from .results import AnswerResult, CheckReport, CheckResult, RowError, StudentResult
 
 __all__ = ["Scorer", "check_answers", "last_rows"]
@@ -99,6 +99,10 @@ class Scorer:
             if type(row) is tuple:  # the common case first: an item of the key, once
                 line, pname, item, answer = row
                 hit = route.get((pname, item))
+                if hit is None and "[" in item:  # grad.W[0,1] is the key's grad.W[0, 1]
+                    item = canonical_item(item)
+                    row = (line, pname, item, answer)
+                    hit = route.get((pname, item))
                 if hit is not None and hit[1] not in mine:
                     known, ask = hit
                     shared = texts.get(answer)
