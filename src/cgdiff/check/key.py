@@ -284,7 +284,8 @@ def _problem(
             )
         for n, a in answers.items():
             paths.append(f"{where}.expect.{key}.{n}")
-            items.append((canonical_item(f"{kind}.{n}"), _answer_value(a, paths[-1], w, folder)))
+            item = canonical_item(f"{kind}.{n}") if "[" in n else f"{kind}.{n}"
+            items.append((item, _answer_value(a, paths[-1], w, folder)))
     if not items:  # only empty tables, e.g. expect.grad = {}
         empty = " and ".join(f"expect.{key}" for key in expect)
         raise w.error(
@@ -354,7 +355,8 @@ def _point(
                 raise w.error(f"{where}.{name}", exc.message) from None
         else:
             point[name] = _number(v, f"{where}.{name}", w)
-        if not np.all(np.isfinite(point[name])):
+        got = point[name]  # NB: math for a number: a key may hold thousands of them
+        if not (math.isfinite(got) if isinstance(got, float) else np.all(np.isfinite(got))):
             raise w.error(f"{where}.{name}", "must be finite")
     defaults = graph.defaults()  # NB: once; it is a new dict on every call
     missing = [n for n in graph.input_names if n not in point and n not in defaults]

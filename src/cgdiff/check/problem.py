@@ -544,9 +544,10 @@ def _entry(item: str, truth: Any, scalar: bool = True) -> Any:
             ) from None
     if scalar:
         if np.ndim(truth):
+            one = ", ".join(["0"] * np.ndim(truth))
             raise InputError(
                 f"'{item}' is an array of shape {shape_text(np.shape(truth))}: answer one "
-                "entry (grad.W[0, 1]) or give the array"
+                f"entry ({item}[{one}]) or give the array"
             )
         return float(truth)
     return truth
