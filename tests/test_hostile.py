@@ -293,3 +293,15 @@ def test_a_long_answer_is_cut_in_its_message(cli) -> None:
     r = cli("check", "x^2", "--expect", f"derivative.x={answer}", "--format", "json")
     (c,) = json.loads(r.out)["problems"][0]["checks"]
     assert not c["passed"] and len(c["message"]) < 400
+
+
+def test_points_have_a_bound_of_rows(cli, tmp_path, monkeypatch) -> None:
+    # `--points <(echo x; yes 1)` grew without end: at most CGDIFF_MAX_ENTRIES / 50 cells
+    monkeypatch.setenv("CGDIFF_MAX_ENTRIES", "500")  # 10 cells: 10 rows of one column
+    points = tmp_path / "p.csv"
+    points.write_text("x\n" + "\n".join(map(str, range(10))) + "\n")
+    assert cli("grad", "x^2", "--points", str(points), "--format", "csv").code == 0
+    points.write_text("x\n" + "\n".join(map(str, range(11))) + "\n")
+    r = cli("grad", "x^2", "--points", str(points), "--format", "csv")
+    assert r.code == 2 and r.out == ""
+    assert "more than 10 points (rows)" in r.err and "CGDIFF_MAX_ENTRIES" in r.err

@@ -9,6 +9,7 @@ says what repeated ``--at`` means and shows the one-point spelling.
 from __future__ import annotations
 
 import csv
+import itertools
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -98,6 +99,13 @@ def _at_point(text: str) -> dict[str, float]:
     return parse_point(text)
 
 
+def max_points_cells() -> int:
+    """The most cells a ``--points`` CSV may hold: ``max_entries() // 50`` (5,000,000)."""
+    from .parse import max_entries
+
+    return max_entries() // 50
+
+
 def _csv_points(
     points: Path, shared: dict[str, float]
 ) -> dict[str, Any] | tuple[list[dict[str, Any]], list[str]]:
@@ -124,7 +132,16 @@ def _csv_points(
                     f"'{clip(both[0])}' is given both by --at and by a column of "
                     f"{clip(str(points))}; give it in one place"
                 )
-            cells = list(reader)
+            # NB: at most a bound of rows (`yes 1 |` has no end): cells held as text take
+            # about 60 bytes each, so 5,000,000 of them (CGDIFF_MAX_ENTRIES / 50) ~ 300 MB
+            most = max(1, max_points_cells() // max(len(header), 1))
+            cells = list(itertools.islice(reader, most + 1))
+            if len(cells) > most:
+                raise InputError(
+                    f"{clip(str(points))}: more than {most:,} points (rows), the most one "
+                    "run takes",
+                    hint="split the file, or raise CGDIFF_MAX_ENTRIES (50 per cell of a row)",
+                )
     except UnicodeDecodeError as exc:
         raise InputError(f"cannot read '{clip(str(points))}': {not_utf8(exc)}") from None
     except OSError as exc:
