@@ -305,3 +305,9 @@ def test_points_have_a_bound_of_rows(cli, tmp_path, monkeypatch) -> None:
     r = cli("grad", "x^2", "--points", str(points), "--format", "csv")
     assert r.code == 2 and r.out == ""
     assert "more than 10 points (rows)" in r.err and "CGDIFF_MAX_ENTRIES" in r.err
+
+
+def test_a_bad_local_derivative_of_an_array_names_its_entry(cli) -> None:
+    r = cli("grad", "sum(sqrt(W))", "--at", "W=[1,0]", "--format", "json")
+    (warning,) = json.loads(r.out)["warnings"]
+    assert "sqrt(W) with respect to W is inf" in warning and "entry [1]" in warning

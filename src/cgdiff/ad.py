@@ -429,6 +429,7 @@ def _nonfinite(
                 ps = n.op.partials(NUMERIC, vals, ev.values[i], variable)
         bad_args: dict[int, list[tuple[int, Any]]] = {}  # arg node -> (position, its first)
         index: int | None = None
+        entry = ""  # an array node's first bad entry: "entry [0]"
         for k, (a, p, v) in enumerate(zip(n.args, ps, variable)):
             if not v or p is None or np.all(np.isfinite(p)):
                 continue  # no derivative is taken with respect to a constant
@@ -436,9 +437,13 @@ def _nonfinite(
             flat = int(np.argmax(~np.isfinite(bad.ravel())))
             if index is None and bad.ndim and ev.batch:
                 index = flat
+            elif not entry and bad.ndim and not ev.batch:
+                at = np.unravel_index(flat, bad.shape)
+                entry = f"entry [{', '.join(map(str, at))}]"
             bad_args.setdefault(a, []).append((k, bad.ravel()[flat]))
         for a, parts in bad_args.items():
             where = describe_point(graph, bound, index)
+            where = f"{where}, {entry}" if entry and where else entry or where
             formula, name = node_formula(graph, i), graph.nodes[a].label
             if len(parts) == 1 and n.args.count(a) == 1:
                 what = _word(parts[0][1])
