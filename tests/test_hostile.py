@@ -311,3 +311,23 @@ def test_a_bad_local_derivative_of_an_array_names_its_entry(cli) -> None:
     r = cli("grad", "sum(sqrt(W))", "--at", "W=[1,0]", "--format", "json")
     (warning,) = json.loads(r.out)["warnings"]
     assert "sqrt(W) with respect to W is inf" in warning and "entry [1]" in warning
+
+
+@pytest.mark.parametrize("fmt", ["json", "junit", "table"])
+def test_answers_from_an_endless_pipe_are_refused(cli, tmp_path, monkeypatch, fmt) -> None:
+    # a pipe holds every row until its end (no first pass over it): at most a bound, and
+    # refused before a byte of the document is written
+    import cgdiff.check.classrun as classrun
+
+    monkeypatch.setattr(classrun, "last_rows", lambda path: None)  # read as a pipe is
+    monkeypatch.setenv("CGDIFF_MAX_ENTRIES", "500")  # 10 rows
+    key = tmp_path / "k.toml"
+    key.write_text('[[problem]]\nname = "1"\nexpr = "x^2"\nat = { x = 3 }\nexpect.value = 9\n')
+    answers = tmp_path / "a.csv"
+    rows = [f"s{k},1,value,9\n" for k in range(11)]
+    answers.write_text("student,problem,item,answer\n" + "".join(rows[:10]))
+    assert cli("check", str(key), "--answers", str(answers), "--format", fmt).code == 0
+    answers.write_text("student,problem,item,answer\n" + "".join(rows))
+    r = cli("check", str(key), "--answers", str(answers), "--format", fmt)
+    assert r.code == 2 and r.out == ""
+    assert "more than 10 rows from a pipe" in r.err

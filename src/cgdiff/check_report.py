@@ -349,9 +349,15 @@ def write_json(run: ClassRun, write: Callable[[str], Any], progress: Any = None)
     >>> [s["score"] for s in json.loads(out.getvalue())["students"]]
     [1, 0]
     """
+    # NB: the first student before the head: answers from a pipe are all read before its
+    # first student is scored, so an error in them leaves no half-written document
+    students = run.students(json_student, progress)
+    first = next(students, None)
     write(json_head(run.report))
-    for k, text in enumerate(run.students(json_student, progress)):
-        write(", " + text if k else text)
+    if first is not None:
+        write(first)
+        for text in students:
+            write(", " + text)
     for text in json_tail(run.items(), run.malformed()):
         write(text)
 

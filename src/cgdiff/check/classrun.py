@@ -21,6 +21,8 @@ from itertools import chain
 from pathlib import Path
 from typing import IO, Any
 
+from ..errors import InputError
+from ..parse import max_entries
 from .key import Key, check_key, load_key
 from .results import ItemScore, RowError, StudentResult
 from .scoring import Scorer, _read_rows, last_rows
@@ -193,6 +195,7 @@ class ClassRun:
         open_: OrderedDict[str, Rows] = OrderedDict()
         complete: set[str] = set()
         rows_read = self._rows if self._first is None else chain([self._first], self._rows)
+        held, most = 0, max(1, max_entries() // 50)  # 5,000,000 rows, about 1 GB
         for row in rows_read:
             if isinstance(row, RowError):
                 if not row.student:
@@ -209,6 +212,15 @@ class ClassRun:
             if rows is None:
                 rows = open_[student] = []
             rows.append(entry)
+            if last is None:  # a pipe: every row is held until its end
+                held += 1
+                if held > most:
+                    raise InputError(
+                        f"{self.path}: more than {most:,} rows from a pipe, held until its "
+                        "end to group them by student",
+                        hint="give a regular file (scored a student at a time), or raise "
+                        "CGDIFF_MAX_ENTRIES (50 per row)",
+                    )
             if last is not None and last.get(student) == line:
                 complete.add(student)
                 while open_:
