@@ -9,11 +9,13 @@ never stops the run.  An answers file that cannot be read at all is an
 from __future__ import annotations
 
 import csv
+import math
+import os
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError, bounded_lines, not_utf8
+from ..errors import MAX_LINE, InputError, bounded_lines, not_utf8
 from ..ops import suggest
 from .feedback import node_feedback
 from .key import Key
@@ -217,6 +219,17 @@ def _score_items(
     return out
 
 
+def _regular_size(fh: Any) -> float:
+    """The size of an open regular file; infinite for a pipe, FIFO or device."""
+    import stat
+
+    try:
+        st = os.fstat(fh.fileno())
+    except (OSError, ValueError):
+        return math.inf
+    return st.st_size if stat.S_ISREG(st.st_mode) else math.inf
+
+
 def _csv_rows(path: Path) -> Iterator[tuple[int, list[str]] | RowError]:
     """Every row of an answers CSV with its line, read as it is needed (a
     :class:`RowError` for a row that cannot be read); the first is the header.  A file that
@@ -228,7 +241,9 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, list[str]] | RowError]:
     empty = True
     try:
         with open(path, newline="", encoding="utf-8-sig") as fh:
-            reader = csv.reader(bounded_lines(fh, str(path)))
+            # NB: a regular file smaller than the bound cannot hold a longer line: read as it is
+            small = _regular_size(fh) <= MAX_LINE
+            reader = csv.reader(fh if small else bounded_lines(fh, str(path)))
             while True:
                 try:
                     row = next(reader)
