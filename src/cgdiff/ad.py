@@ -446,12 +446,12 @@ def _nonfinite(
             where = f"{where}, {entry}" if entry and where else entry or where
             formula, name = node_formula(graph, i), graph.nodes[a].label
             if len(parts) == 1 and n.args.count(a) == 1:
-                what = _word(parts[0][1])
+                what = _spell(parts[0][1])
                 text = f"the derivative of {formula} with respect to {name} is {what}"
             else:  # x^x: the same input twice, as base and as exponent; the chain rule adds
                 roles = " and as ".join(_role(n.opname, k) for k, _ in parts)
-                values = " and ".join(_word(f) for _, f in parts)
-                what = _word(sum(float(f) for _, f in parts))
+                values = " and ".join(_spell(f) for _, f in parts)
+                what = _spell(sum(float(f) for _, f in parts))  # the chain rule adds them
                 verb = "are" if len(parts) > 1 else "is"
                 text = (
                     f"the derivative{'s' if len(parts) > 1 else ''} of {formula} with respect "
@@ -459,11 +459,6 @@ def _nonfinite(
                 )
             found.append(Diagnostic(n.label, f"{text} at {where}; the result reports {what}"))
     return found
-
-
-def _word(x: Any) -> str:
-    x = float(x)
-    return "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf") if math.isinf(x) else "finite"
 
 
 def _role(opname: str, k: int) -> str:

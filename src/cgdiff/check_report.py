@@ -16,7 +16,6 @@ submission per file.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +31,7 @@ from .check import (
     as_given,
     pair_text,
 )
-from .errors import InputError
+from .errors import InputError, unshown
 from .graph import format_number
 
 if TYPE_CHECKING:
@@ -389,15 +388,12 @@ def _mark(passed: bool) -> Any:
     return Text("✓", style="green") if passed else Text("✗", style="bold red")
 
 
-# NB: a student's answer may hold control characters (ESC starts a terminal's escape
-# sequences): a table shows them as U+FFFD, as error lines do
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
 def _text(value: str, style: str = "") -> Any:
     from rich.text import Text
 
-    return Text(_CONTROL.sub("\ufffd", value), style=style)
+    # NB: a student's answer may hold control characters (ESC starts a terminal's escape
+    # sequences): a table shows them as U+FFFD, as error lines do
+    return Text(unshown(value, lines=True), style=style)
 
 
 def _problems_table(report: CheckReport) -> Any:

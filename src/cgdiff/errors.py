@@ -97,6 +97,20 @@ def _readable(text: str) -> str:
 # Control characters (C0, DEL, C1) and the lone surrogates that stand for bytes that are not
 # UTF-8 (Python's surrogateescape): nothing a terminal shows as one character.
 _UNSHOWN = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\ud800-\udfff]")
+_UNSHOWN_IN_LINES = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def unshown(text: str, lines: bool = False) -> str:
+    """``text`` with what a terminal cannot show as one character (control characters, an
+    ESC that would start an escape sequence, lone surrogates) as U+FFFD; with ``lines``, line
+    breaks are kept.
+
+    >>> unshown("a\\x1b[31mb") == "a\\ufffd[31mb", unshown("a\\nb", lines=True) == "a\\nb"
+    (True, True)
+    """
+    if text.isprintable():
+        return text
+    return (_UNSHOWN_IN_LINES if lines else _UNSHOWN).sub("\ufffd", text)
 
 
 def caret(source_line: str, column: int) -> str:
@@ -111,8 +125,7 @@ def caret(source_line: str, column: int) -> str:
     # (one column each). A long line is cut to a window around the column, so a
     # 100,000-character line gives a short message.
     line = source_line.replace("\t", " ")
-    if not line.isprintable():
-        line = _UNSHOWN.sub("\ufffd", line)
+    line = unshown(line)
     col = max(column - 1, 0)
     if len(line) > 100:
         start = max(0, col - 50)

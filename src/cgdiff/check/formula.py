@@ -29,7 +29,6 @@ from typing import Any
 import numpy as np
 
 from ..ad import backward
-from ..errors import InputError, clip
 from ..evaluate import forward
 from ..graph import Graph
 from ..ops import NUMERIC
@@ -37,17 +36,13 @@ from .answer import Answer, pair_text
 from .sampling import Sample, Sampler, pick, truth_at
 from .settings import Settings, _g, describe_point
 
-__all__ = ["Comparison", "NotOneNumberError", "compare", "evaluate_answer"]
+__all__ = ["Comparison", "compare", "evaluate_answer"]
 
 NEARBY = 8  # points near a counterexample where the two sides must differ too
 RADIUS = 1e-3  # how near: this fraction of each input's range
 CANDIDATES = 8  # counterexamples confirmed together, in one batch
 _F64 = np.finfo(np.float64)
 _EXTENDED = np.finfo(np.longdouble).nmant > _F64.nmant  # NB: longdouble is float64 on some CPUs
-
-
-class NotOneNumberError(InputError):
-    """A formula answer that holds an array where the truth is one number at each point."""
 
 
 def answer_values(answer: Graph, problem: Graph, values: Sequence[Any]) -> list[Any]:
@@ -140,15 +135,8 @@ def compare(
 
 def _answer_at(ans: Answer, g: Graph, values: Sequence[Any], size: int) -> Any:
     if ans.graph is not None:
-        try:
-            got = evaluate_answer(ans.graph, g, values)
-        except InputError:  # shapes that do not fit: an array in the formula
-            got = None
-        if got is None or np.shape(got) not in ((), (size,)):
-            raise NotOneNumberError(
-                f"the answer {clip(str(ans.text))} is not one number at each point"
-            )
-        return np.broadcast_to(got, (size,))
+        # NB: an answer holds no array here (Problem refuses one before it is compared)
+        return np.broadcast_to(evaluate_answer(ans.graph, g, values), (size,))
     return np.full(size, ans.number, dtype=np.asarray(values[g.output]).dtype)
 
 

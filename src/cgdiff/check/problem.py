@@ -29,7 +29,7 @@ from ..parse import parse
 from ..values import split_top
 from .answer import Answer, _excess, pair_text, read_answer
 from .feedback import node_feedback
-from .formula import NotOneNumberError, compare, evaluate_answer
+from .formula import compare, evaluate_answer
 from .results import CheckReport, CheckResult, ProblemResult
 from .sampling import Sample, Sampler, pick
 from .settings import Settings, _g, describe_point
@@ -78,9 +78,7 @@ class Problem:
         # NB: compared as functions, a problem is worked out at a batch of random points at
         # once, which an array operation (sum, mean, @) would mix: such a problem is checked
         # at its point only
-        self._array_op = next(
-            (n.op.name for n in graph.nodes if n.op is not None and not n.op.elementwise), None
-        )
+        self._array_op = array_part(graph)
 
     @property
     def names(self) -> list[str]:
@@ -141,8 +139,7 @@ class Problem:
         why = "a derivative formula" if kind == "derivative" else "without a point (at), it"
         raise InputError(
             f"'{item}' cannot be checked: {why} is compared as a function at random points, "
-            f"and the expression uses {self._array_op}(), an array operation, which would mix "
-            "them",
+            f"and the expression uses {self._array_op}, which would mix them",
             hint="give the problem a point (at) and ask for value, grad, node or adjoint",
         )
 
@@ -442,31 +439,20 @@ class Problem:
                 f" (the problem has no point, so answers are compared as "
                 f"functions of {', '.join(names)})"
             )
-        assert ans.graph is not None or ans.number is not None
-        if ans.graph is not None:
-            # NB: compared as functions, an answer is worked out at a batch of points at once:
-            # an array operation (sum, norm, [a, b]) would mix or broadcast across them
-            for n in ans.graph.nodes:
-                arrays = n.kind == "const" and np.ndim(n.value) > 0
-                if arrays or (n.op is not None and not n.op.elementwise):
-                    used = (
-                        "an array literal"
-                        if n.op is None
-                        else _ARRAY_WORDS.get(n.op.name, f"{n.op.name}()")
-                    )
-                    return CheckResult(
-                        item,
-                        self._truth_text(item),
-                        given,
-                        False,
-                        f"the answer {clip(str(ans.text))} uses {used}: compared as a function of "
-                        f"{', '.join(names)}, an answer is one number at each point, written "
-                        "with numbers, operators and elementwise functions",
-                    )
-        try:
-            c = compare(self._sampler, kind, node, ans, what, defined, note)
-        except NotOneNumberError as exc:  # x*[1, 2]
-            return CheckResult(item, self._truth_text(item), given, False, exc.message)
+        # NB: compared as functions, an answer is worked out at a batch of points at once: an
+        # array (sum, norm, [a, b]) would mix or broadcast across them
+        used = array_part(ans.graph) if ans.graph is not None else None
+        if used is not None:
+            return CheckResult(
+                item,
+                self._truth_text(item),
+                given,
+                False,
+                f"the answer {clip(str(ans.text))} uses {used.removesuffix(', an array operation')}"
+                f": compared as a function of {', '.join(names)}, an answer is one number at "
+                "each point, written with numbers, operators and elementwise functions",
+            )
+        c = compare(self._sampler, kind, node, ans, what, defined, note)
         return CheckResult(
             item,
             self._truth_text(item),
@@ -489,6 +475,22 @@ class Problem:
 
 
 _ARRAY_WORDS = {"stack": "an array literal", "index": "indexing", "matmul": "@"}
+
+
+def array_part(graph: Graph) -> str | None:
+    """What in ``graph`` makes or mixes arrays (an array constant, or an operation that is not
+    elementwise), in words for a message; None when it has none.
+
+    >>> array_part(parse("sum(x*x)")), array_part(parse("x*[1, 2]")), array_part(parse("2x"))
+    ('sum(), an array operation', 'an array literal', None)
+    """
+    for n in graph.nodes:
+        if n.kind == "const" and np.ndim(n.value) > 0:
+            return "an array literal"
+        if n.op is not None and not n.op.elementwise:
+            word = _ARRAY_WORDS.get(n.op.name)
+            return word or f"{n.op.name}(), an array operation"
+    return None
 
 
 def _shape_words(shape: tuple[int, ...]) -> str:
