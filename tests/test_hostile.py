@@ -331,3 +331,16 @@ def test_answers_from_an_endless_pipe_are_refused(cli, tmp_path, monkeypatch, fm
     r = cli("check", str(key), "--answers", str(answers), "--format", fmt)
     assert r.code == 2 and r.out == ""
     assert "more than 10 rows from a pipe" in r.err
+
+
+@pytest.mark.parametrize("where", ["at", "expr"])
+def test_an_array_past_64_dimensions_is_not_called_ragged(cli, where: str) -> None:
+    # numpy's limit on dimensions: 65 nested brackets were "a ragged array literal"
+    deep = "[" * 65 + "1" + "]" * 65
+    args = ["grad", "sum(W)", "--at", f"W={deep}"] if where == "at" else ["eval", deep]
+    r = cli(*args)
+    assert r.code == 2 and r.err.count("\n") == 1
+    assert "nested 65 deep" in r.err and "at most 64 dimensions" in r.err
+    assert "ragged" not in r.err
+    ok = "[" * 64 + "1" + "]" * 64  # 64 is numpy's own limit, and works
+    assert cli("grad", "sum(W)", "--at", f"W={ok}", "--format", "json").code == 0

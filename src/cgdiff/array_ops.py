@@ -160,7 +160,15 @@ def _stack(*xs: Any) -> Any:
     shapes = list(dict.fromkeys(shape_text(np.shape(x)) for x in xs))
     if len(shapes) > 1:
         raise ShapeError(f"a ragged array literal: its entries have shapes {' and '.join(shapes)}")
+    if xs and np.ndim(xs[0]) >= MAX_DIMS:  # numpy's own limit: [[[...]]] nested 65 deep
+        raise ShapeError(
+            f"an array literal nested {np.ndim(xs[0]) + 1} deep: arrays have at most "
+            f"{MAX_DIMS} dimensions"
+        )
     return np.stack(xs)
+
+
+MAX_DIMS = 64  # numpy's limit on an array's dimensions
 
 
 def _randn(*, shape: tuple[int, ...], seed: tuple[int, int]) -> Any:

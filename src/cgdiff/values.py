@@ -67,11 +67,8 @@ def _unfolded(g: Graph, text: str) -> InputError:
                 apply_checked(n.op, values, n.params)
             except (ValueError, IndexError) as exc:
                 shapes = " and ".join(dict.fromkeys(shape_text(np.shape(v)) for v in values))
-                if n.op.name == "stack":
-                    return InputError(
-                        f"'{_short(text.strip())}' is a ragged array literal: its entries "
-                        f"have shapes {shapes}"
-                    )
+                if n.op.name == "stack":  # ragged, or nested past numpy's 64 dimensions
+                    return InputError(f"'{_short(text.strip())}' is {exc}")
                 return InputError(f"'{_short(text.strip())}': {shape_reason(exc, shapes)}")
     return InputError(f"the value '{_short(text.strip())}' is not finite")
 
