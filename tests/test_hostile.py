@@ -344,3 +344,12 @@ def test_an_array_past_64_dimensions_is_not_called_ragged(cli, where: str) -> No
     assert "ragged" not in r.err
     ok = "[" * 64 + "1" + "]" * 64  # 64 is numpy's own limit, and works
     assert cli("grad", "sum(W)", "--at", f"W={ok}", "--format", "json").code == 0
+
+
+def test_an_array_input_is_shown_by_its_entries_in_a_message(cli) -> None:
+    # "at W: 2" read as if W were 2; a small array is now written out, a large one named
+    r = cli("grad", "sum(log(W))", "--at", "W=[0,1]")
+    assert r.code == 3 and "at W=[0, 1] (entry [0])" in r.err and "W: 2" not in r.err
+    big = "[" + ", ".join(["[0, 1, 2, 3]"] * 2) + "]"
+    r = cli("grad", "sum(log(W))", "--at", f"W={big}")
+    assert r.code == 3 and "at W=array(2×4) (entry [0, 0])" in r.err

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from .errors import Diagnostic, InputError, UndefinedError
-from .graph import Graph, format_number, shape_reason, shape_text
+from .graph import Graph, array_text, format_number, shape_reason, shape_text
 from .ops import apply_checked, suggest
 from .primitive import ShapeError
 
@@ -364,8 +364,8 @@ def describe_point(
     for i in graph.inputs:
         v = bound[i]
         v = v[index] if index is not None and np.ndim(v) else v
-        if np.ndim(v):  # an array input: its shape, not its entries
-            parts.append(f"{graph.nodes[i].label}: {shape_text(np.shape(v))}")
+        if np.ndim(v):  # an array input: its entries when few, else its shape
+            parts.append(f"{graph.nodes[i].label}={array_text(v)}")
         else:
             parts.append(f"{graph.nodes[i].label}={format_number(float(v))}")
     return ", ".join(parts)
