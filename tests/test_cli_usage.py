@@ -200,6 +200,8 @@ def test_api_errors_do_not_speak_of_command_line_options() -> None:
         ("√x²", "sqrt(x^2)"),
         ("∛x", "cbrt(x)"),
         ("x\u00a0+\u2009y", "x + y"),
+        ("2.5E−4x + 1e−3", "2.5E-4*x + 1e-3"),
+        ("x^1e−2 − 2e−x", "x^1e-2 - 2*e - x"),
     ],
 )
 def test_pasted_forms_mean_what_they_show(cli, pasted, typed) -> None:
@@ -210,6 +212,23 @@ def test_pasted_forms_mean_what_they_show(cli, pasted, typed) -> None:
     g, w = json.loads(got.out), json.loads(want.out)
     assert g["value"] == pytest.approx(w["value"])
     assert list(g["gradient"].values()) == pytest.approx(list(w["gradient"].values()))
+
+
+def test_a_pasted_minus_in_an_exponent_is_the_exponent_s_sign_wherever_a_number_is_read(
+    cli, tmp_path
+) -> None:
+    # 1e−3 as a PDF writes it is 0.001: it read as 1·e − 3 = -0.28 (U+2212 MINUS SIGN)
+    got = cli("eval", "1e−3", "--format", "json")
+    assert got.code == 0 and json.loads(got.out)["value"] == pytest.approx(1e-3)
+    got = cli("grad", "x*y", "--at", "x=1e−3,y=2", "--format", "json")
+    assert got.code == 0 and json.loads(got.out)["point"]["x"] == pytest.approx(1e-3)
+    points = tmp_path / "p.csv"
+    points.write_text("x,y\n1e−3,2E−1\n", encoding="utf-8")
+    got = cli("grad", "x*y", "--points", str(points), "--format", "csv")
+    assert got.code == 0, got.err
+    assert [float(v) for v in got.out.splitlines()[1].split(",")[:3]] == pytest.approx(
+        [1e-3, 0.2, 2e-4]
+    )
 
 
 @pytest.mark.parametrize(

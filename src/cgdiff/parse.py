@@ -225,7 +225,7 @@ class _Build:
 
     def number(self, c: list[Token]) -> int:
         self.s.line = c[0].line
-        value = float(c[0])
+        value = float(c[0].replace("−", "-"))  # NB: 1e−3, pasted (U+2212)
         if not math.isfinite(value):
             raise self.s.fail(f"the number {_short(str(c[0]))} is too large", c[0])
         return self.s.b.const(value)
