@@ -342,6 +342,27 @@ def test_closed_streams_are_not_bugs(tmp_path: Path) -> None:
         assert p.returncode == 2 and p.stderr.startswith("error: cannot write")
 
 
+def test_a_closed_stderr_or_a_closed_pipe_keeps_the_result_and_its_exit_code() -> None:
+    run = f"{sys.executable} -m cgdiff"
+    homework = EXAMPLES / "homework"
+
+    def sh(line: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["bash", "-c", line], capture_output=True, text=True, check=False, cwd=homework
+        )
+
+    # stderr closed: the warning goes nowhere; the JSON and exit 0 (then 3) stay as they are
+    p = sh(f'{run} grad "sqrt(x)" --at x=0 --format json 2>&-')
+    assert p.returncode == 0 and json.loads(p.stdout)["gradient"] == {"x": "inf"}
+    assert sh(f'{run} eval "1/x" --at x=0 2>&-').returncode == 3
+    # a reader that stops early: no exit 1 (SPEC section 7's "an answer was wrong")
+    p = sh(
+        f"{run} check key.toml --answers submissions.csv --format junit | head -c 1 >/dev/null;"
+        " exit ${PIPESTATUS[0]}"
+    )
+    assert p.returncode == 0 and p.stderr == ""
+
+
 def test_bare_command_prints_help(cli) -> None:
     r = cli()
     assert r.code == 0 and "Usage" in r.out and r.err == ""

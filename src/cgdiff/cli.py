@@ -639,9 +639,11 @@ def main(argv: list[str] | None = None) -> int:
     _state["out_file"], _state["pending"] = None, []
     finished = False
     _state["color"] = "--no-color" not in flags and "NO_COLOR" not in os.environ
+    if not _usable(sys.stderr):  # started with standard error closed: cgdiff ... 2>&-
+        # Messages go nowhere, the result and the exit code are as they would be.
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")
     if sys.stdout is None:  # started with standard output closed: cgdiff ... >&-
-        if sys.stderr is not None:
-            sys.stderr.write("error: standard output is closed; nowhere to write the result\n")
+        sys.stderr.write("error: standard output is closed; nowhere to write the result\n")
         return _exit(2, argv)
     try:
         # NB: outside standalone mode click returns the code of a typer.Exit, not raises it
@@ -673,6 +675,8 @@ def main(argv: list[str] | None = None) -> int:
             code = 2 if code == 1 else code
     except SystemExit as exc:  # shell completion: a request, --show-completion, --install-...
         code = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 2
+        if isinstance(exc.__context__, BrokenPipeError):  # Typer's exit 1 on a closed pipe
+            code = 0
     except KeyboardInterrupt:
         sys.stderr.write("error: interrupted\n")
         code = 130
@@ -713,6 +717,22 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(f"error: cannot write the output: {exc.strerror or exc}\n")
         code = 2
     return _exit(code, argv)
+
+
+def _usable(stream: Any) -> bool:
+    """Whether a standard stream can be written: not None, and its file descriptor open.
+    A stream with no descriptor (a test's capture) is taken as usable."""
+    if stream is None:
+        return False
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return True
+    try:
+        os.fstat(fd)
+    except OSError:
+        return False
+    return True
 
 
 def _app_for(args: list[str]) -> typer.Typer:
