@@ -392,6 +392,31 @@ def test_keep_nodes_of_several_inputs_writes_each_node_once() -> None:
     assert float(back.eval().value) == float(g.grad().gradient["x"])
 
 
+@pytest.mark.parametrize(
+    ("spec", "wrt", "keep"),
+    [
+        ("df_dx = 2*x; f = df_dx*y + sin(df_dx)", ["x", "y"], True),
+        ("df_dx = 2*x; f = df_dx*y + sin(df_dx)", ["x"], True),
+        ("x*df_dx + x^2", ["x", "df_dx"], False),
+        ("x*df_dx + x*df_dx1 + x^2", ["x", "df_dx", "df_dx1"], False),
+    ],
+)
+def test_a_derivative_is_never_named_as_a_name_of_the_spec(spec, wrt, keep) -> None:
+    # SPEC section 3: the printed spec reads back; a user's name always means the user's node.
+    # A spec's own df_dx was printed twice, once for the derivative.
+    g = parse(spec)
+    point = {n: 0.3 + 0.2 * k for k, n in enumerate(g.input_names)}
+    r = differentiate(g, wrt, keep_nodes=keep)
+    text = r.text()
+    names = [line.split(" = ")[0] for line in text.splitlines()]
+    assert len(names) == len(set(names)), text
+    assert not set(r.names) & {n.name for n in g.nodes if n.name}
+    truth = g.grad(point).gradient
+    for w, name in zip(wrt, r.names):
+        back = parse(text, output=name)
+        assert float(back.eval(point).value) == pytest.approx(float(truth[w])), (w, text)
+
+
 def test_keep_nodes_second_order() -> None:
     g = parse("z = w*x + b; s = sigmoid(z); L = (s - y)^2")
     point = {"w": 0.3, "x": -1.2, "b": 0.1, "y": 1.0}

@@ -12,7 +12,7 @@ from .ad import _wrt_ids, backward, depends_on
 from .errors import InputError
 from .graph import Graph, GraphBuilder
 
-__all__ = ["derivative_graph", "derivative_name", "gradient_graphs"]
+__all__ = ["derivative_graph", "derivative_name", "derivative_names", "gradient_graphs"]
 
 
 def derivative_name(output: str, wrt: str, order: int = 1) -> str:
@@ -24,6 +24,33 @@ def derivative_name(output: str, wrt: str, order: int = 1) -> str:
     if order == 1:
         return f"d{output}_d{wrt}"
     return f"d{order}{output}_d{wrt}{order}"
+
+
+def derivative_names(graph: Graph, wrt: Iterable[str], order: int = 1) -> list[str]:
+    """The name of each derivative in a printed spec, none of them a name the graph has
+    (an input, a named node): as the output ``f`` becomes ``f1`` when the spec has an ``f``,
+    ``df_dx`` becomes ``df_dx1`` when it has a ``df_dx`` (and ``df_dx2`` if that is taken,
+    or is another derivative's name).
+
+    >>> from cgdiff import parse
+    >>> derivative_names(parse("x*y"), ["x", "y"])
+    ['df_dx', 'df_dy']
+    >>> derivative_names(parse("df_dx = 2*x; f = df_dx*y"), ["x", "y"])
+    ['df_dx1', 'df_dy']
+    """
+    wrt = list(wrt)
+    bases = [derivative_name(graph.output_name, w, order) for w in wrt]
+    taken = {n.name for n in graph.nodes if n.name is not None}
+    reserved = taken | set(bases)
+    out: list[str] = []
+    for base in bases:
+        name, k = base, 1
+        if name in taken or name in out:
+            while name in reserved or name in out:
+                name = f"{base}{k}"
+                k += 1
+        out.append(name)
+    return out
 
 
 def gradient_graphs(

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from .ad import _wrt_ids
-from .derivative_graphs import derivative_name, gradient_graphs
+from .derivative_graphs import derivative_name, derivative_names, gradient_graphs
 from .errors import Diagnostic, InputError, UndefinedError
 from .graph import Graph
 from .parse import max_tokens
@@ -159,7 +159,7 @@ def derivative(expr: str | Graph, wrt: str, order: int = 1, *, keep_nodes: bool 
             simplify(
                 raw,
                 keep=keep,
-                output_name=derivative_name(graph.output_name, wrt, order),
+                output_name=derivative_names(graph, [wrt], order)[0],
                 order=input_order(graph),
             )
         )
@@ -253,7 +253,7 @@ def differentiate(
         graph.output_name,
         order,
         names,
-        [derivative_name(graph.output_name, w, order) for w in names],
+        derivative_names(graph, names, order),
         combined,
         outputs,
         kept,
