@@ -197,6 +197,32 @@ def test_cli_table(cli: Any) -> None:
     assert "symbolic reverse sweep" in r.out
 
 
+@pytest.mark.parametrize("width", [100, 60, 30])
+def test_a_matrix_wider_than_the_terminal_is_printed_in_blocks_of_columns(width: int) -> None:
+    # 46 inputs: at 100 columns the one table elided every number ("1.…") or printed none
+    from rich.console import Console
+
+    from cgdiff.report import fmt_number
+    from cgdiff.symbolic_report import render_hessian
+
+    n = 46
+    text = " + ".join(f"x{i}*x{i + 1}*sin(x{i})" for i in range(n - 1))
+    h = cgdiff.hessian(text, {f"x{i}": i / 7 for i in range(n)})
+    console = Console(width=width, no_color=True)
+    with console.capture() as out:
+        console.print(render_hessian(h))
+    lines = out.get().splitlines()
+    assert max(len(line) for line in lines) <= width
+    rows: dict[str, list[str]] = {w: [] for w in h.wrt}
+    for line in lines:
+        tokens = line.split()
+        if len(tokens) > 1 and tokens[0] in rows and "∂" not in line:
+            rows[tokens[0]].extend(tokens[1:])
+    for w in h.wrt:  # every number whole, each row's blocks in the order of the columns
+        assert rows[w] == [fmt_number(h.hessian[w][v]) for v in h.wrt], w
+    assert "--format csv writes the matrix whole" in " ".join(" ".join(lines).split())
+
+
 def test_cli_spec_defaults_need_no_point(cli: Any) -> None:
     r = cli("hessian", "w = 2; x = 3; f = w^2*x", "--format", "json")
     assert json.loads(r.out)["hessian"]["w"] == {"w": 6.0, "x": 4.0}

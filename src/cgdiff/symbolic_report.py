@@ -152,25 +152,27 @@ def hessian_steps_text(h: Hessian) -> list[str]:
 
     >>> from cgdiff.symbolic import hessian
     >>> print("\\n".join(hessian_steps_text(hessian("x*y", x=1, y=2))))
-    forward pass:            1 steps (n = 1)
+    forward pass:            1 step (n = 1)
     reverse pass:            3 steps (n + p = 1 + 2): value and gradient
-    symbolic reverse sweep:  1 steps, one for all p = 2 graphs ∂f/∂x (0 ops), ∂f/∂y (0 ops)
+    symbolic reverse sweep:  1 step, one for all p = 2 graphs ∂f/∂x (0 ops), ∂f/∂y (0 ops)
     second reverse passes:   0 + 4 = 4 steps (forward m + backward m + p, per input)
     total:                   9 steps (reverse-over-reverse)
     differences of the gradient: 16 steps (2p reverse passes), not run: the cost it would take
     """
+    from .report import _steps
+
     s = h.steps
     sizes = ", ".join(f"∂{h.output}/∂{w} ({m} ops)" for w, m in s.graph_nodes.items())
     fd = 2 * s.inputs * (s.forward + s.backward)
     return [
-        f"forward pass:            {s.forward} steps (n = {s.nodes})",
-        f"reverse pass:            {s.backward} steps (n + p = {s.nodes} + {s.inputs}): "
+        f"forward pass:            {_steps(s.forward)} (n = {s.nodes})",
+        f"reverse pass:            {_steps(s.backward)} (n + p = {s.nodes} + {s.inputs}): "
         "value and gradient",
-        f"symbolic reverse sweep:  {s.symbolic} steps, one for all p = {s.inputs} graphs {sizes}",
+        f"symbolic reverse sweep:  {_steps(s.symbolic)}, one for all p = {s.inputs} graphs {sizes}",
         f"second reverse passes:   {s.second_forward} + {s.second_backward} = "
-        f"{s.second_forward + s.second_backward} steps (forward m + backward m + p, per input)",
-        f"total:                   {s.total} steps ({h.method})",
-        f"differences of the gradient: {fd} steps (2p reverse passes), not run: "
+        f"{_steps(s.second_forward + s.second_backward)} (forward m + backward m + p, per input)",
+        f"total:                   {_steps(s.total)} ({h.method})",
+        f"differences of the gradient: {_steps(fd)} (2p reverse passes), not run: "
         "the cost it would take",
     ]
 
@@ -196,16 +198,55 @@ def render_hessian(h: Hessian) -> Any:
 
     at = ", ".join(f"{k}={fmt_number(v)}" for k, v in h.point.items())
     grads = ", ".join(f"∂{h.output}/∂{k} = {fmt_number(v)}" for k, v in h.gradient.items())
-    t = Table(
-        title=escape(f"Hessian of {h.output}" + (f" at {at}" if at else "")),
-        box=box.SIMPLE_HEAVY,
-        title_justify="left",
-    )
-    t.add_column(escape(f"∂²{h.output}/∂row∂column"), style="bold")
-    for w in h.wrt:
-        t.add_column(escape(w), justify="right")
-    for w in h.wrt:
-        t.add_row(escape(w), *(fmt_number(h.hessian[w][v]) for v in h.wrt))
+    title = f"Hessian of {h.output}" + (f" at {at}" if at else "")
+    cells = {w: [fmt_number(h.hessian[w][v]) for v in h.wrt] for w in h.wrt}
+    corner = f"∂²{h.output}/∂row∂column"
+
+    def table(columns: range, title: str) -> Table:
+        t = Table(title=escape(title), box=box.SIMPLE_HEAVY, title_justify="left")
+        t.add_column(escape(corner), style="bold")
+        for k in columns:
+            t.add_column(escape(h.wrt[k]), justify="right")
+        for w in h.wrt:
+            t.add_row(escape(w), *(cells[w][k] for k in columns))
+        return t
+
+    class Blocks:
+        """The matrix as one table, or, wider than the terminal, as tables of as many
+        columns as fit (as R and pandas print a wide frame): no number is cut short."""
+
+        def __rich_console__(self, console: Any, options: Any) -> Any:
+            from rich.cells import cell_len
+
+            first = max([cell_len(corner), *(cell_len(w) for w in h.wrt)], default=0)
+            widths = [
+                max(cell_len(w), *(cell_len(cells[v][k]) for v in h.wrt))
+                for k, w in enumerate(h.wrt)
+            ]
+            # SIMPLE_HEAVY: an edge of one cell each side, one between columns, and a
+            # padding of one each side of every column.
+            room = options.max_width - 2 - (first + 2)
+            blocks: list[range] = []
+            start, used = 0, 0
+            for k, wd in enumerate(widths):
+                if k > start and used + 1 + wd + 2 > room:
+                    blocks.append(range(start, k))
+                    start, used = k, 0
+                used += (1 if k > start else 0) + wd + 2
+            blocks.append(range(start, len(widths)))
+            if len(blocks) == 1:
+                yield table(blocks[0], title)
+                return
+            n = len(h.wrt)
+            for j, b in enumerate(blocks):
+                which = f"columns {h.wrt[b[0]]}–{h.wrt[b[-1]]} of {n}"
+                yield table(b, f"{title}, {which}" if j == 0 else which)
+            yield Text(
+                f"(wider than the terminal: in {len(blocks)} blocks of columns; "
+                "--format csv writes the matrix whole)"
+            )
+
+    t = Blocks()
     parts: list[Any] = [
         Text(f"value:    {h.output} = {fmt_number(h.value, 10)}"),
         Text(f"gradient: {grads}" if grads else "gradient: (no inputs)"),
