@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from conftest import EXAMPLES
@@ -361,6 +362,33 @@ def test_a_closed_stderr_or_a_closed_pipe_keeps_the_result_and_its_exit_code() -
         " exit ${PIPESTATUS[0]}"
     )
     assert p.returncode == 0 and p.stderr == ""
+
+
+@pytest.mark.parametrize("width", [120, 60, 40, 30])
+def test_a_narrow_terminal_gets_every_number_of_the_tables_whole(width: int) -> None:
+    # At 20-40 columns the node and points tables cut their numbers to "1.…"; narrower than
+    # its cells, a table is written as lines, one per row.
+    from rich.console import Console
+
+    import cgdiff
+    from cgdiff.report import fmt_number, render_grad
+
+    g = cgdiff.parse("x*y + sin(x)")
+    one = g.grad({"x": 1.23456, "y": 2.34567})
+    many = g.grad(cgdiff.Batch({"x": np.array([1.23456, 3.5]), "y": np.array([2.34567, 4.25])}))
+    console = Console(width=width, no_color=True)
+    for r in (one, many):
+        with console.capture() as out:
+            console.print(render_grad(r))
+        lines = out.get().splitlines()
+        assert max(len(line) for line in lines) <= width
+        words = " ".join(lines).replace(",", " ").split()
+        assert "…" not in " ".join(w for w in words if w[:1].isdigit())
+        values = np.atleast_1d(r.value).tolist() + [
+            v for k in ("x", "y") for v in np.atleast_1d(r.gradient[k]).tolist()
+        ]
+        for v in values:
+            assert fmt_number(v) in words, (v, lines)
 
 
 def test_bare_command_prints_help(cli) -> None:

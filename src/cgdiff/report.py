@@ -339,6 +339,34 @@ def _table(title: str | None = None, caption: str | None = None) -> Any:
     )
 
 
+class _Fitting:
+    """A table, or, where the terminal is too narrow for its cells to show each number whole,
+    the same rows as lines of ``name value``, as ``psql``'s expanded display prints a wide
+    row: no number is cut to ``1.…`` (a header may be, as a table's header is)."""
+
+    def __init__(
+        self, table: Any, cells: Sequence[Sequence[str]], records: Sequence[str], title: str
+    ) -> None:
+        self.table, self.cells, self.records, self.title = table, cells, records, title
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        from rich.cells import cell_len
+        from rich.text import Text
+
+        # The narrowest the cells can be: each column as wide as its longest word, with a
+        # padding of one each side, a rule between columns and an edge each side.
+        widths = [0] * max((len(row) for row in self.cells), default=0)
+        for row in self.cells:
+            for k, cell in enumerate(row):
+                widths[k] = max(widths[k], *(cell_len(w) for w in cell.split() or [""]))
+        if sum(widths) + 3 * len(widths) + 1 <= options.max_width:
+            yield self.table
+            return
+        yield Text(self.title)
+        for line in self.records:
+            yield Text(line)
+
+
 def _esc(text: str) -> str:
     from rich.markup import escape
 
@@ -358,16 +386,25 @@ def render_eval(ev: Evaluation) -> Any:
 def _points_table(ev: Evaluation, r: Gradient | None) -> Any:
     data = eval_data(ev)
     cols = _columns(data, r)
-    t = _table(_esc(_title(ev.graph, ev)))
+    title = _title(ev.graph, ev)
+    t = _table(_esc(title))
     t.add_column("#", justify="right", style="dim")
     for name, _ in cols:
         t.add_column(_esc(name), justify="right")
     n = ev.batch or 1
+    records, rows = [], []
     for k in range(min(n, MAX_ROWS)):
-        t.add_row(str(k + 1), *(fmt_number(np.asarray(v)[k] if np.ndim(v) else v) for _, v in cols))
+        cells = [fmt_number(np.asarray(v)[k] if np.ndim(v) else v) for _, v in cols]
+        t.add_row(str(k + 1), *cells)
+        rows.append([str(k + 1), *cells])
+        records.append(
+            f"{k + 1}: " + ", ".join(f"{name} = {c}" for (name, _), c in zip(cols, cells))
+        )
     if n > MAX_ROWS:
-        t.add_row("…", f"{n - MAX_ROWS} more points: use --format csv or json for all")
-    return t
+        more = f"{n - MAX_ROWS} more points: use --format csv or json for all"
+        t.add_row("…", more)
+        records.append(f"… {more}")
+    return _Fitting(t, rows, records, title)
 
 
 def _node_table(
@@ -387,12 +424,14 @@ def _node_table(
     t.add_column(f"adjoint ∂{_esc(out)}/∂node", justify="right")
     shown = 0
     rows = [n for n in graph.nodes if n.kind != "const"]
+    records: list[str] = []
+    cells: list[list[str]] = []
     for n in rows:
         shown += 1
         if shown > MAX_ROWS:
-            t.add_row(
-                "…", f"{len(rows) - MAX_ROWS} more nodes", "", "", "", "use --format json for all"
-            )
+            more = f"{len(rows) - MAX_ROWS} more nodes"
+            t.add_row("…", more, "", "", "", "use --format json for all")
+            records.append(f"… {more}: use --format json for all")
             break
         ins = ", ".join(_ref(graph, a) for a in n.args)
         loc = ""
@@ -408,8 +447,16 @@ def _node_table(
             else fmt_number(adjoints[n.id] if adjoints[n.id] is not None else 0.0)
         )
         op = n.opname if n.kind == "op" else "input"
-        t.add_row(_esc(n.label), op, _esc(ins), fmt_number(ev.values[n.id]), _esc(loc), adj)
-    return t
+        value = fmt_number(ev.values[n.id])
+        t.add_row(_esc(n.label), op, _esc(ins), value, _esc(loc), adj)
+        cells.append([n.label, op, ins, value, loc, adj])
+        head = f"{n.label} = {op}({ins})" if n.kind == "op" else f"{n.label}: input"
+        records.append(
+            f"{head}: value {value}"
+            + (f", adjoint ∂{out}/∂{n.label} = {adj}" if adj else "")
+            + (f"; local {loc}" if loc else "")
+        )
+    return _Fitting(t, cells, records, title)
 
 
 def render_grad(r: Gradient) -> Any:
