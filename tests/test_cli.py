@@ -391,6 +391,18 @@ def test_a_narrow_terminal_gets_every_number_of_the_tables_whole(width: int) -> 
             assert fmt_number(v) in words, (v, lines)
 
 
+def test_an_input_called_value_has_a_column_of_its_own_in_csv(cli, tmp_path: Path) -> None:
+    r = cli("grad", "value*2 + y", "--at", "value=3,y=1", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(r.out)))
+    assert rows == [{"input.value": "3", "y": "1", "value": "7", "grad.value": "2", "grad.y": "1"}]
+    points = tmp_path / "p.csv"
+    points.write_text("value\n3\n4\n")
+    r = cli("eval", "value*2", "--points", str(points), "--format", "tsv")
+    assert r.out.splitlines() == ["input.value\tvalue", "3\t6", "4\t8"]
+    r = cli("eval", "sum(value)", "--at", "value=[1,2]", "--format", "csv")
+    assert r.out.splitlines() == ["name,value", "input.value[0],1", "input.value[1],2", "value,3"]
+
+
 def test_bare_command_prints_help(cli) -> None:
     r = cli()
     assert r.code == 0 and "Usage" in r.out and r.err == ""

@@ -188,7 +188,10 @@ def node_rows(
 
 def _columns(data: dict[str, Any], r: Gradient | None) -> list[tuple[str, Any]]:
     points = data.get("points", data.get("point", {}))
-    cols = [*points.items(), ("value", data["value"])]
+    # NB: an input called value is written input.value, so that the column value is always
+    # the result (names have no dot: no other input meets a column of results)
+    cols = [("input.value" if k == "value" else k, v) for k, v in points.items()]
+    cols.append(("value", data["value"]))
     if r is not None:
         cols += [(f"grad.{k}", v) for k, v in r.gradient.items()]
         if r.numeric is not None:
