@@ -9,6 +9,7 @@ import json
 import math
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -353,3 +354,78 @@ def test_an_array_input_is_shown_by_its_entries_in_a_message(cli) -> None:
     big = "[" + ", ".join(["[0, 1, 2, 3]"] * 2) + "]"
     r = cli("grad", "sum(log(W))", "--at", f"W={big}")
     assert r.code == 3 and "at W=array(2×4) (entry [0, 0])" in r.err
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        # diff and hessian name the array itself, where the spec first makes one (not t1, f)
+        (("diff", "a = [1,2]*x; f = sum(a)"), "vectors or matrices ([1, 2], line 1)"),
+        (("diff", "y = 2*x\nb = y @ y"), "vectors or matrices (matmul at b, line 2)"),
+        (("hessian", "sum([1,2]*x)", "--at", "x=1"), "vectors or matrices ([1, 2]"),
+        # a point: no value, no name, ';' between values ("the expression is empty", ...)
+        (("grad", "x*y", "--at", "x="), "'x=' gives x no value; write x=NUMBER"),
+        (("grad", "x*y", "--at", "=1"), "'=1' names no input"),
+        (("grad", "x*y", "--at", "x=1;y=2"), "separate the values of a point with commas"),
+        # no file named ("'.': Is a directory")
+        (("eval", "x", "--at", "x=1", "-o", ""), "-o (--output-file) needs a file name"),
+        (("eval", "x", "--at", "x=1", "--output-file="), "-o (--output-file) needs a file"),
+        (("eval", "@"), "'@' names no file"),
+        (("eval", "x", "--at", "x=@"), "'@' names no file"),
+        (("eval", "x", "--at", "x=1", "--seed", "-1"), "--seed takes a whole number from 0 up"),
+        # a statement of a one-line spec says its line, as a line of a longer one does
+        (("eval", "unused = log(-2); f = x", "--at", "x=1"), "log(-2) is undefined (line 1)"),
+    ],
+)
+def test_messages_that_said_the_wrong_thing(cli, args, says) -> None:
+    r = cli(*args)
+    assert r.code in (2, 3) and r.out == "" and r.err.count("\n") == 1, r.err
+    assert r.err.startswith("error: ") and says in r.err, r.err
+    assert "empty" not in r.err and "Is a directory" not in r.err
+
+
+def test_a_long_list_of_missing_inputs_is_cut_at_a_name(cli) -> None:
+    names = [f"very_long_input_name_{i}" for i in range(40)]
+    r = cli("eval", "+".join(names))
+    assert r.code == 2 and "…" not in r.err.split(";")[0]
+    assert f"'{names[0]}'" in r.err and "and 3" in r.err and " more" in r.err
+    assert all(f"'{n}'" in r.err for n in names[:3])
+    hint = r.err.split("give them with --at ", 1)[1].strip()
+    assert hint.endswith(",…") and all(
+        part.endswith("=VALUE") and part[: -len("=VALUE")] in names for part in hint.split(",")[:-1]
+    )
+    r = cli("eval", "x*y*z*w*v")  # a short list is written whole
+    assert (
+        "'x', 'y', 'z', 'w', 'v';" in r.err and "x=VALUE,y=VALUE,z=VALUE,w=VALUE,v=VALUE" in r.err
+    )
+
+
+def test_stdin_for_points_and_answers_and_not_twice(tmp_path) -> None:
+    homework = Path(__file__).parents[1] / "examples" / "homework"
+
+    def run(*args: str, stdin: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "cgdiff", *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=homework,
+        )
+
+    p = run("eval", "2x", "--points", "-", "--format", "csv", stdin="x\n1\n2\n")
+    assert p.returncode == 0 and p.stdout.splitlines() == ["x,value", "1,2", "2,4"]
+    whole = run("check", "key.toml", "--answers", "submissions.csv", "--format", "json", stdin="")
+    piped = run(
+        "check",
+        "key.toml",
+        "--answers",
+        "-",
+        "--format",
+        "json",
+        stdin=(homework / "submissions.csv").read_text(encoding="utf-8"),
+    )
+    assert piped.returncode == whole.returncode == 1
+    assert json.loads(piped.stdout)["students"] == json.loads(whole.stdout)["students"]
+    p = run("eval", "-", "--points", "-", stdin="x\n")
+    assert p.returncode == 2 and "standard input is read twice" in p.stderr

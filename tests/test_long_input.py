@@ -33,10 +33,21 @@ def test_the_limit_is_raised_and_lowered_by_the_environment(
         parse(text)
     monkeypatch.setenv("CGDIFF_MAX_TOKENS", "99")
     assert parse(text).grad(x=2.0).gradient["x"] == 50.0
-    # numbers count once each, whatever their form; a bad value means the default
+    # numbers count once each, whatever their form
     monkeypatch.setenv("CGDIFF_MAX_TOKENS", "5")
     assert parse("1.5e-3 + 2.25").eval().value == pytest.approx(2.2515)
-    monkeypatch.setenv("CGDIFF_MAX_TOKENS", "lots")
+    # a value that is not a whole number from 1 up is an error that names the variable (it
+    # was ignored, and -1 taken as the limit)
+    for bad in ("lots", "-1", "0", "1e6"):
+        monkeypatch.setenv("CGDIFF_MAX_TOKENS", bad)
+        r = cli("eval", "+".join(["1"] * 1000), "--format", "json")
+        assert r.code == 2 and r.out == "", bad
+        assert r.err.startswith(f"error: the environment variable CGDIFF_MAX_TOKENS is '{bad}'")
+    monkeypatch.delenv("CGDIFF_MAX_TOKENS")
+    monkeypatch.setenv("CGDIFF_MAX_ENTRIES", "many")
+    assert "CGDIFF_MAX_ENTRIES is 'many'" in cli("eval", "sum(ones(3))").err
+    monkeypatch.delenv("CGDIFF_MAX_ENTRIES")
+    monkeypatch.setenv("CGDIFF_MAX_TOKENS", "2_000")
     r = cli("eval", "+".join(["1"] * 1000), "--format", "json")
     assert r.code == 0 and json.loads(r.out)["value"] == 1000.0
 

@@ -154,10 +154,26 @@ AtOpt = Annotated[
         help="name=value,name=value; give it several times for several points.",
     ),
 ]
+
+
+def _stdin_file(ctx: Any, param: Any, value: Path | None) -> Path | None:
+    """``--points -`` and ``--answers -``: standard input, as ``/dev/stdin`` names it."""
+    if value is None or str(value) != "-":
+        return value
+    option = param.opts[0] if param is not None and getattr(param, "opts", None) else "-"
+    if not os.path.exists("/dev/stdin"):
+        raise InputError(f"{option} -: this system has no /dev/stdin; give a file")
+    _state["stdin_file"] = option
+    return Path("/dev/stdin")
+
+
 PointsOpt = Annotated[
     Path | None,
     typer.Option(
-        "--points", metavar="CSV", help="A CSV file: a header row of names, a row per point."
+        "--points",
+        metavar="CSV",
+        callback=_stdin_file,
+        help="A CSV file ('-' is standard input): a header row of names, a row per point.",
     ),
 ]
 OutputOpt = Annotated[
@@ -222,6 +238,11 @@ def _main(
 def _source(expr: str) -> str:
     """The text an EXPR argument stands for: itself, standard input (``-``) or a file."""
     if expr == "-":
+        if _state.get("stdin_file"):
+            raise InputError(
+                f"standard input is read twice: EXPR is '-' and so is {_state['stdin_file']}; "
+                "give one of them as a file"
+            )
         if sys.stdin is None or sys.stdin.closed:
             raise InputError("standard input is closed; nothing to read for '-'")
         from .values import read_text
@@ -462,7 +483,10 @@ def check(
     answers: Annotated[
         Path | None,
         typer.Option(
-            "--answers", metavar="CSV", help="A class's submissions to check against the key."
+            "--answers",
+            metavar="CSV",
+            callback=_stdin_file,
+            help="A class's submissions to check against the key ('-' is standard input).",
         ),
     ] = None,
     at: Annotated[
@@ -622,7 +646,9 @@ def main(argv: list[str] | None = None) -> int:
         if a == "--seed" or a.startswith("--seed="):
             text = a.partition("=")[2] if "=" in a else (args[k + 1] if k + 1 < end else "")
             if not text.isdigit():
-                sys.stderr.write(f"error: --seed takes a whole number, not {text[:40]!r}\n")
+                sys.stderr.write(
+                    f"error: --seed takes a whole number from 0 up, not {text[:40]!r}\n"
+                )
                 return _exit(2, argv)
             _state["seed"] = int(text)
             del args[k : k + (1 if "=" in a else 2)]
@@ -636,7 +662,11 @@ def main(argv: list[str] | None = None) -> int:
         else a
         for k, a in enumerate(args)
     ]
-    _state["out_file"], _state["pending"] = None, []
+    for k, a in enumerate(args[:end]):
+        if a == "--output-file=" or (a == "--output-file" and k + 1 < end and not args[k + 1]):
+            sys.stderr.write("error: -o (--output-file) needs a file name ('-' is stdout)\n")
+            return _exit(2, argv)
+    _state["out_file"], _state["pending"], _state["stdin_file"] = None, [], None
     finished = False
     _state["color"] = "--no-color" not in flags and "NO_COLOR" not in os.environ
     if not _usable(sys.stderr):  # started with standard error closed: cgdiff ... 2>&-

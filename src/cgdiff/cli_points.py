@@ -15,7 +15,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .errors import CgdiffError, InputError, bounded_lines, clip, not_utf8
+from .errors import (
+    CgdiffError,
+    InputError,
+    bounded_lines,
+    clip,
+    filled,
+    not_utf8,
+    quoted_names,
+)
 
 __all__ = ["one_point", "points_of"]
 
@@ -201,9 +209,9 @@ def _check_given(
         missing = [n for n in needed if n not in row]
         if not missing:
             continue
-        names = ", ".join(f"'{clip(m)}'" for m in missing)
+        names = quoted_names(missing)
         what = f"no value for input{'s' if len(missing) > 1 else ''} {names}"
-        fill = ",".join(f"{clip(m)}=VALUE" for m in missing)
+        fill = filled(missing)
         if len(rows) > 1 and points is None:
             # --at x=1 --at y=2 is two points, each short of an input: say so, show the fix.
             first = f"{what} in point {k + 1} ({where[k]})"

@@ -7,7 +7,7 @@ the exit code of SPEC section 7.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
@@ -35,6 +35,39 @@ def clip(text: str, width: int = CLIP) -> str:
         return text
     head = (width - 1) // 2
     return text[:head] + "…" + text[len(text) - (width - 1 - head) :]
+
+
+def _within(parts: Sequence[str], sep: str, room: int) -> int:
+    """How many of ``parts``, joined by ``sep``, fit in ``room`` characters (at least 1)."""
+    used, k = 0, 0
+    for k, part in enumerate(parts):
+        used += len(part) + (len(sep) if k else 0)
+        if used > room and k:
+            return k
+    return len(parts)
+
+
+def quoted_names(names: Sequence[str], room: int = 90) -> str:
+    """Names for a message, quoted: as many as fit in about ``room`` characters, then how
+    many more (a message stays one readable line, cut at a name, never inside one).
+
+    >>> quoted_names(["x", "y"]), quoted_names([f"x{i}" for i in range(12)], 20)
+    ("'x', 'y'", "'x0', 'x1', 'x2' and 9 more")
+    """
+    parts = [f"'{clip(m)}'" for m in names]
+    k = _within(parts, ", ", room)
+    return ", ".join(parts[:k]) + (f" and {len(parts) - k} more" if k < len(parts) else "")
+
+
+def filled(names: Sequence[str], room: int = 70) -> str:
+    """``x=VALUE,y=VALUE`` for as many names as fit in about ``room`` characters (then ``,…``).
+
+    >>> filled(["x", "y"]), filled(["a", "b", "c"], 16)
+    ('x=VALUE,y=VALUE', 'a=VALUE,b=VALUE,…')
+    """
+    parts = [f"{clip(m)}=VALUE" for m in names]
+    k = _within(parts, ",", room)
+    return ",".join(parts[:k]) + (",…" if k < len(parts) else "")
 
 
 MAX_LINE = 1 << 24  # characters in one line of a CSV file (16 Mi): /dev/zero has no line end

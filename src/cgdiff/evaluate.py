@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import Diagnostic, InputError, UndefinedError
+from .errors import Diagnostic, InputError, UndefinedError, quoted_names
 from .graph import Graph, array_text, format_number, shape_reason, shape_text
 from .ops import apply_checked, suggest
 from .primitive import ShapeError
@@ -228,7 +228,7 @@ def bind_point(graph: Graph, point: Mapping[str, Any]) -> tuple[dict[int, Any], 
             raise InputError(f"the value of '{name}' is not finite")
         bound[i] = value
     if missing:
-        names = ", ".join(f"'{m}'" for m in missing)
+        names = quoted_names(missing)
         # A missing input may be a misspelt name the spec assigns (velocty for velocity).
         close = [suggest(m, graph.assigned, cutoff=0.75) for m in missing[:3]]
         hint = (

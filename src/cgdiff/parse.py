@@ -33,13 +33,28 @@ __all__ = ["max_entries", "max_tokens", "parse"]
 DEFAULT_OUTPUT = "f"
 
 
+def _limit(name: str, default: int) -> int:
+    """A limit from the environment variable ``name``: a whole number from 1 up (``1_000``
+    too), or ``default`` when it is not set; any other text is an error, not ignored."""
+    text = os.environ.get(name)
+    if text is None or not text.strip():
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise InputError(
+            f"the environment variable {name} is {_short(text)!r}; it takes a whole number "
+            f"from 1 up (unset, it is {default:,})"
+        )
+    return value
+
+
 def max_entries() -> int:
     """The most entries one array may have: 250,000,000 (2 GB of float64), or the
     environment variable CGDIFF_MAX_ENTRIES."""
-    try:
-        return int(os.environ.get("CGDIFF_MAX_ENTRIES", "250000000"))
-    except ValueError:
-        return 250_000_000
+    return _limit("CGDIFF_MAX_ENTRIES", 250_000_000)
 
 
 def max_tokens() -> int:
@@ -49,10 +64,7 @@ def max_tokens() -> int:
     >>> max_tokens() > 0
     True
     """
-    try:
-        return int(os.environ.get("CGDIFF_MAX_TOKENS", "500000"))
-    except ValueError:
-        return 500_000
+    return _limit("CGDIFF_MAX_TOKENS", 500_000)
 
 
 def _check_length(text: str) -> None:
@@ -559,7 +571,8 @@ def parse(
         except CgdiffError as exc:
             if exc.line is not None and exc.source_line is None:
                 exc.source_line = spec.lines[exc.line - 1] if exc.line <= len(spec.lines) else None
-                exc.message += f" (line {exc.line})" if len(spec.lines) > 1 else ""
+                several = len(spec.lines) > 1 or ";" in text.split("#", 1)[0]
+                exc.message += f" (line {exc.line})" if several else ""
             raise
         finally:
             _BUILD.spec = None

@@ -94,8 +94,14 @@ def numbers_only(graph: Graph, what: str, values: Sequence[Any] = ()) -> None:
     arrays += [n for n in graph.nodes if n.kind != "op" and np.ndim(n.value) > 0]
     arrays += [graph.nodes[i] for i, v in enumerate(values) if np.ndim(v) > 0]
     if arrays:
-        n = arrays[0]
-        where = f" ({n.label}{f', line {n.line}' if n.line else ''})"
+        n = min(arrays, key=lambda n: n.id)  # the first: where the spec makes an array
+        label = n.label if n.op is None or n.op.elementwise else f"{n.opname} at {n.label}"
+        if n.kind == "const":
+            from .graph import array_text
+
+            label = array_text(n.value)
+        line = n.line or next((m.line for m in graph.nodes if n.id in m.args and m.line), None)
+        where = f" ({label}{f', line {line}' if line else ''})"
         raise InputError(
             f"cgdiff {what} works on specs of numbers; this one has vectors or matrices{where}",
             hint="cgdiff grad gives the gradient of an array spec at a point",

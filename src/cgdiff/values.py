@@ -42,6 +42,8 @@ def parse_value(text: str) -> Any:
         if math.isfinite(v):
             return v + 0.0  # NB: -0 is 0, as the grammar reads it
     if text.strip().startswith("@"):
+        if not text.strip()[1:]:
+            raise InputError("'@' names no file; write @path, as in @data/x.csv")
         return read_array(text.strip()[1:])[0]
     g = parse(text)
     node = g.nodes[g.output]
@@ -175,6 +177,15 @@ def parse_point(text: str) -> dict[str, float]:
             raise InputError(f"'{name}' is a constant and cannot be given a value")
         if name in point:
             raise InputError(f"'{name}' is given twice in '{text}'")
+        if not name:
+            raise InputError(f"'{_short(part.strip())}' names no input; write name=value")
+        if not value.strip():
+            raise InputError(f"'{_short(part.strip())}' gives {name} no value; write {name}=NUMBER")
+        if ";" in value or "\n" in value:
+            raise InputError(
+                f"'{_short(part.strip())}' is not name=value: a value holds no ';'",
+                hint="separate the values of a point with commas, as in x=1,y=2",
+            )
         point[name] = parse_value(value)
     return point
 
@@ -187,6 +198,8 @@ def read_source(text: str, base: Path | None = None) -> str:
     """
     if not text.startswith("@"):
         return text
+    if not text[1:].strip():
+        raise InputError("'@' names no file; write @path, as in @examples/xyz.cg")
     path = Path(text[1:])
     if base is not None and not path.is_absolute():
         path = base / path
