@@ -69,6 +69,17 @@ def test_explain_accumulates_where_a_node_feeds_several(cli) -> None:
     assert "so ∂c/∂a = 8" in r.out
 
 
+def test_explain_with_wrt_narrates_only_the_steps_it_counts(cli) -> None:
+    # --wrt y: the pass counts n + 1 steps, and said ∂f/∂x too (twice, accumulating)
+    r = cli("grad", "x*y + sin(x)", "--at", "x=1,y=2", "--wrt", "y", "--explain")
+    backward = r.out.split("Backward pass (", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert backward[0].startswith("4 steps")
+    assert len(backward) - 1 == 4 and "∂f/∂x" not in r.out.split("Gradient:")[0]
+    assert "  ∂f/∂y = ∂f/∂t1 · ∂t1/∂y = 1 · 1 = 1" in backward
+    r = cli("grad", "x*y + sin(x)", "--at", "x=1,y=2", "--explain")
+    assert "so ∂f/∂x = 2.5403" in r.out
+
+
 def test_several_points_one_row_each(cli) -> None:
     r = cli("grad", "x^2 y", "--at", "x=1,y=2", "--at", "x=3,y=1", "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(r.out)))

@@ -155,6 +155,8 @@ def explain_steps(r: Gradient) -> list[tuple[str, int, list[str]]]:
         for a, p in zip(n.args, ps):
             if p is None or g.nodes[a].kind == "const":
                 continue
+            if g.nodes[a].kind == "input" and g.nodes[a].label not in r.gradient:
+                continue  # NB: not asked for (--wrt): the pass counts no step for it
             name = g.nodes[a].label
             with np.errstate(all="ignore"):  # inf/nan are shown as data, never warned
                 c = adj[i] * p
