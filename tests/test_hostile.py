@@ -429,3 +429,21 @@ def test_stdin_for_points_and_answers_and_not_twice(tmp_path) -> None:
     assert json.loads(piped.stdout)["students"] == json.loads(whole.stdout)["students"]
     p = run("eval", "-", "--points", "-", stdin="x\n")
     assert p.returncode == 2 and "standard input is read twice" in p.stderr
+
+
+def test_a_negative_base_to_a_fraction_says_why_and_reads_back(cli) -> None:
+    # "-8 ^ 0.333" read back as -(8^0.333); the hint says what a student meant
+    r = cli("eval", "(-8)^(1/3)")
+    assert r.code == 3 and "(-8) ^ 0.3333333333333333 is undefined" in r.err
+    assert "for a cube root write cbrt(x)" in r.err
+    r = cli("eval", "x^(1/3)", "--at", "x=-8")
+    assert r.code == 3 and "cbrt(x)" in r.err
+    r = cli("eval", "sum(x^y)", "--at", "x=[-1,0],y=-1")  # 0^-1 is undefined for another reason
+    assert r.code == 3 and "(entry [1])" in r.err and "cbrt" not in r.err
+
+
+def test_a_constant_says_it_has_no_inputs(cli) -> None:
+    for args in (("diff", "3", "--wrt", "x"), ("grad", "3", "--at", "x=1")):
+        r = cli(*args)
+        assert r.code == 2 and "the expression has no inputs: it is a constant" in r.err
+        assert "none" not in r.err

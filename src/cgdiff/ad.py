@@ -162,7 +162,9 @@ def _wrt_ids(graph: Graph, wrt: Iterable[str] | str | None) -> list[int]:
             hint = (
                 f"did you mean '{close}'?"
                 if close
-                else f"the inputs are: {', '.join(graph.input_names) or 'none'}"
+                else f"the inputs are: {', '.join(graph.input_names)}"
+                if graph.input_names
+                else "the expression has no inputs: it is a constant, whose derivative is 0"
             )
             raise InputError(
                 f"cannot differentiate with respect to '{name}': not an input", hint=hint

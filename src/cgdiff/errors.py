@@ -70,6 +70,12 @@ def filled(names: Sequence[str], room: int = 70) -> str:
     return ",".join(parts[:k]) + (",…" if k < len(parts) else "")
 
 
+#: What a pow of a negative base to a power that is not whole gets: (-8)^(1/3) is not -2.
+NEGATIVE_POWER = (
+    "a negative number to a power that is not a whole number has no real value; for a cube "
+    "root write cbrt(x)"
+)
+
 MAX_LINE = 1 << 24  # characters in one line of a CSV file (16 Mi): /dev/zero has no line end
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import Diagnostic, InputError, UndefinedError, quoted_names
+from .errors import NEGATIVE_POWER, Diagnostic, InputError, UndefinedError, quoted_names
 from .graph import Graph, array_text, format_number, shape_reason, shape_text
 from .ops import apply_checked, suggest
 from .primitive import ShapeError
@@ -100,8 +100,14 @@ def _unknown(graph: Graph, name: str) -> InputError:
         where = f" on line {n.line}" if n.line else ""
         return InputError(f"'{name}' is computed{where}, not an input; only inputs take values")
     close = suggest(name, graph.input_names, cutoff=0.6)
-    inputs = ", ".join(graph.input_names) or "none"
-    hint = f"did you mean '{close}'?" if close else f"the inputs are: {inputs}"
+    inputs = ", ".join(graph.input_names)
+    hint = (
+        f"did you mean '{close}'?"
+        if close
+        else f"the inputs are: {inputs}"
+        if inputs
+        else "the expression has no inputs: it is a constant"
+    )
     return InputError(f"'{name}' is not an input of this expression", hint=hint)
 
 
@@ -403,7 +409,11 @@ def _diagnose(graph: Graph, values: list[Any], bound: Mapping[int, Any], batch: 
             where = f" (entry [{', '.join(map(str, entry))}])" if entry else ""
         at = f" at {at}" if at else ""
         if problem == "undefined":
-            raise UndefinedError(f"{n.label} = {node_formula(graph, i)} is undefined{at}{where}")
+            negative = n.op.name == "pow" and bool(np.any((np.asarray(args[0]) < 0) & bad))
+            raise UndefinedError(
+                f"{n.label} = {node_formula(graph, i)} is undefined{at}{where}",
+                hint=NEGATIVE_POWER if negative else None,
+            )
         warned.append(
             Diagnostic(n.label, f"{node_formula(graph, i)} overflows to {first}{at}{where}")
         )

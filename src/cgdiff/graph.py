@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import Diagnostic, InputError, UndefinedError
+from .errors import NEGATIVE_POWER, Diagnostic, InputError, UndefinedError
 from .ops import OPS, Op, apply_checked
 from .primitive import shape_text
 
@@ -433,12 +433,14 @@ class GraphBuilder:
             return self._append("op", op, args, line=line, params=params)
         if problem == "undefined":
             shown = [self.nodes[a].label for a in args]
-            text = (
-                f" {op.symbol} ".join(shown)
-                if op.symbol and len(shown) == 2
-                else f"{op.name}({', '.join(shown)})"
-            )
-            raise UndefinedError(f"{text} is undefined", line=line)
+            binary = bool(op.symbol) and len(shown) == 2
+            if binary:  # NB: (-8) ^ 0.5, as it reads back, not -8 ^ 0.5, which is -(8^0.5)
+                shown = [f"({t})" if t.startswith("-") else t for t in shown]
+            text = f" {op.symbol} ".join(shown) if binary else f"{op.name}({', '.join(shown)})"
+            hint = None
+            if op.name == "pow" and np.ndim(values[0]) == 0 and float(values[0]) < 0:
+                hint = NEGATIVE_POWER
+            raise UndefinedError(f"{text} is undefined", line=line, hint=hint)
         if problem == "overflow":
             # NB: left unfolded, so it prints as written (exp(1000), not inf, which would read
             # back as a name) and the forward pass warns about it, naming its node.
