@@ -236,6 +236,19 @@ def test_public_api_of_spec_section_10() -> None:
     assert r.steps.backward == 5
 
 
+def test_dir_lists_the_api_the_readme_names() -> None:
+    from test_readme import README
+
+    public = {n for n in dir(cgdiff) if not n.startswith("_")}
+    assert public == {
+        "Batch", "CgdiffError", "Graph", "InputError", "InternalError", "Node",
+        "UndefinedError", "diff", "hessian", "parse", "parse_point",
+    }  # fmt: skip
+    assert all(f"cgdiff.{n}" in README for n in public), sorted(
+        n for n in public if f"cgdiff.{n}" not in README
+    )
+
+
 def test_found_by_a_new_user() -> None:
     # A lone name is a one-statement spec: its output is called f.
     assert parse("x").output_name == "f" and parse("((x))").output_name == "f"
