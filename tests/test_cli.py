@@ -375,7 +375,7 @@ def test_a_closed_stderr_or_a_closed_pipe_keeps_the_result_and_its_exit_code() -
     assert p.returncode == 0 and p.stderr == ""
 
 
-@pytest.mark.parametrize("width", [120, 60, 40, 30])
+@pytest.mark.parametrize("width", [120, 70, 60, 44, 40, 30])
 def test_a_narrow_terminal_gets_every_number_of_the_tables_whole(width: int) -> None:
     # At 20-40 columns the node and points tables cut their numbers to "1.…"; narrower than
     # its cells, a table is written as lines, one per row.
@@ -394,7 +394,7 @@ def test_a_narrow_terminal_gets_every_number_of_the_tables_whole(width: int) -> 
         lines = out.get().splitlines()
         assert max(len(line) for line in lines) <= width
         words = " ".join(lines).replace(",", " ").split()
-        assert "…" not in " ".join(w for w in words if w[:1].isdigit())
+        assert "…" not in "".join(lines)  # no number, op or header cut short
         values = np.atleast_1d(r.value).tolist() + [
             v for k in ("x", "y") for v in np.atleast_1d(r.gradient[k]).tolist()
         ]

@@ -343,9 +343,9 @@ def _table(title: str | None = None, caption: str | None = None) -> Any:
 
 
 class _Fitting:
-    """A table, or, where the terminal is too narrow for its cells to show each number whole,
-    the same rows as lines of ``name value``, as ``psql``'s expanded display prints a wide
-    row: no number is cut to ``1.…`` (a header may be, as a table's header is)."""
+    """A table, or, where the terminal is too narrow for it to show each word whole (a
+    header's too), the same rows as lines of ``name value``, as ``psql``'s expanded display
+    prints a wide row: no number is cut to ``1.…``, no op to ``inp…``."""
 
     def __init__(
         self, table: Any, cells: Sequence[Sequence[str]], records: Sequence[str], title: str
@@ -353,17 +353,20 @@ class _Fitting:
         self.table, self.cells, self.records, self.title = table, cells, records, title
 
     def __rich_console__(self, console: Any, options: Any) -> Any:
-        from rich.cells import cell_len
+        from rich.segment import Segment
         from rich.text import Text
 
-        # The narrowest the cells can be: each column as wide as its longest word, with a
-        # padding of one each side, a rule between columns and an edge each side.
-        widths = [0] * max((len(row) for row in self.cells), default=0)
-        for row in self.cells:
-            for k, cell in enumerate(row):
-                widths[k] = max(widths[k], *(cell_len(w) for w in cell.split() or [""]))
-        if sum(widths) + 3 * len(widths) + 1 <= options.max_width:
-            yield self.table
+        # NB: laid out by Rich and looked at: it cuts a word to … where a column is too
+        # narrow, so more … than the cells and headers hold means something was cut.
+        lines = console.render_lines(self.table, options, pad=False, new_lines=False)
+        shown = sum(seg.text.count("…") for line in lines for seg in line)
+        held = sum(cell.count("…") for row in self.cells for cell in row)
+        held += sum(str(c.header).count("…") for c in self.table.columns)
+        held += self.title.count("…") * 2  # NB: a title may wrap; it is never cut
+        if shown <= held:
+            for line in lines:
+                yield from line
+                yield Segment.line()
             return
         yield Text(self.title)
         for line in self.records:
