@@ -25,8 +25,12 @@ KEY = EXAMPLES / "homework" / "key.toml"
 SUBMISSIONS = EXAMPLES / "homework" / "submissions.csv"
 
 
-def _class(tmp_path: Path, students: int, seed: int = 0, shuffle: bool = False) -> Path:
-    """A class answering the homework key: right answers, wrong ones, malformed rows."""
+def _class(
+    tmp_path: Path, students: int, seed: int = 0, shuffle: bool = False, broken: bool = False
+) -> Path:
+    """A class answering the homework key: right answers, wrong ones, malformed rows; with
+    ``broken``, two students more whose quotes are not closed on their lines (one of them
+    goes on to the next line, a field of its own)."""
     key = load_key(KEY)
     rng = random.Random(seed)
     rows = []
@@ -43,6 +47,9 @@ def _class(tmp_path: Path, students: int, seed: int = 0, shuffle: bool = False) 
     if shuffle:
         rng.shuffle(rows)
     rows.insert(len(rows) // 2, ",1a,value,3")  # no student
+    if broken:  # a quote left open took in the rest of the file, every later student's rows
+        rows.insert(len(rows) // 3, 'zz,1a,value,"-12')
+        rows.insert(len(rows) // 4, 'yy,1b,value,"1\n2"')
     path = tmp_path / f"class{students}{'s' if shuffle else ''}.csv"
     path.write_text("student,problem,item,answer\n" + "\n".join(rows) + "\n", encoding="utf-8")
     return path
@@ -50,7 +57,7 @@ def _class(tmp_path: Path, students: int, seed: int = 0, shuffle: bool = False) 
 
 @pytest.mark.parametrize("shuffle", [False, True])
 def test_streamed_json_and_junit_are_the_whole_documents(tmp_path: Path, shuffle: bool) -> None:
-    for answers in (SUBMISSIONS, _class(tmp_path, 30, shuffle=shuffle)):
+    for answers in (SUBMISSIONS, _class(tmp_path, 30, shuffle=shuffle, broken=True)):
         report = check_answers(KEY, answers)
         whole = json.dumps(check_report.check_data(report), ensure_ascii=False, allow_nan=False)
         out = io.StringIO()
@@ -133,7 +140,7 @@ def test_students_spread_over_the_file_keep_first_row_order(tmp_path: Path) -> N
 
 
 def test_jobs_give_byte_identical_output(cli, tmp_path: Path) -> None:
-    answers = str(_class(tmp_path, 3 * classrun.BATCH + 5))
+    answers = str(_class(tmp_path, 3 * classrun.BATCH + 5, broken=True))
     for fmt in ("json", "junit", "table"):
         one = cli("check", str(KEY), "--answers", answers, "--format", fmt, "--jobs", "1")
         two = cli("check", str(KEY), "--answers", answers, "--format", fmt, "--jobs", "2")
@@ -221,7 +228,7 @@ def test_the_readme_recipe_for_shards_gives_the_whole_class(tmp_path: Path) -> N
     script = EXAMPLES / "homework" / "shard.sh"
     readme = (EXAMPLES.parent / "README.md").read_text(encoding="utf-8")
     assert script.read_text(encoding="utf-8") in readme  # the README shows the whole script
-    answers = _class(tmp_path, 30, shuffle=True)
+    answers = _class(tmp_path, 30, shuffle=True, broken=True)
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
     done = subprocess.run(
         ["sh", str(script), str(KEY), str(answers), "3"],
@@ -232,7 +239,7 @@ def test_the_readme_recipe_for_shards_gives_the_whole_class(tmp_path: Path) -> N
     )
     merged = json.loads(done.stdout)
     whole = check_report.check_data(check_answers(KEY, answers))
-    assert len(merged["students"]) == 30
+    assert len(merged["students"]) == 32  # and zz, yy: no student lost to an open quote
     for k in ("source", "passed", "failed", "problems", "item_scores", "malformed"):
         assert merged[k] == whole[k], k
     by_name = sorted(whole["students"], key=lambda s: s["student"])

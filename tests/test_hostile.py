@@ -447,3 +447,23 @@ def test_a_constant_says_it_has_no_inputs(cli) -> None:
         r = cli(*args)
         assert r.code == 2 and "the expression has no inputs: it is a constant" in r.err
         assert "none" not in r.err
+
+
+def test_a_quote_left_open_loses_no_other_student(cli, tmp_path) -> None:
+    # `ann,1a,value,"-12` took in the rest of the file as her answer: bob and cid vanished
+    key = Path(__file__).parents[1] / "examples" / "homework" / "key.toml"
+    answers = tmp_path / "a.csv"
+    answers.write_text(
+        "student,problem,item,answer\n"
+        'ann,1a,value,"-12\nbob,1a,value,-12\ndan,1a,value,"-1\n2"\ncid,1a,value,-12\n'
+    )
+    r = cli("check", str(key), "--answers", str(answers), "--format", "json")
+    assert r.code == 1
+    data = json.loads(r.out)
+    assert [s["student"] for s in data["students"]] == ["ann", "bob", "dan", "cid"]
+    scores = {s["student"]: s["score"] for s in data["students"]}
+    assert scores["bob"] == scores["cid"] > scores["ann"] == scores["dan"] == 0
+    assert [(m["line"], m["student"]) for m in data["malformed"]] == [
+        (2, "ann"), (4, "dan"), (5, "")
+    ]  # fmt: skip
+    assert "not closed on it" in data["malformed"][0]["message"]

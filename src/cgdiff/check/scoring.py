@@ -12,6 +12,7 @@ import csv
 import math
 import os
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -230,7 +231,52 @@ def _regular_size(fh: Any) -> float:
     return st.st_size if stat.S_ISREG(st.st_mode) else math.inf
 
 
-def _csv_rows(path: Path) -> Iterator[tuple[int, list[str]] | RowError]:
+class _SpansError(Exception):
+    """The CSV reader asked for a second line for one row: a quote is not closed."""
+
+
+class _OneLine:
+    """The lines of a file for ``csv.reader``, each row on one line: a quote left open at
+    the end of a line (``ann,1a,value,"-12``) is that row's error, not a field that takes the
+    rest of the file in, with every later student's rows.  An answer holds no line break,
+    so a row never needs two lines; and ``shard.sh`` (awk) splits the file by lines too."""
+
+    __slots__ = ("first", "held", "lines", "text")
+
+    def __init__(self, lines: Iterator[str]) -> None:
+        self.lines, self.held, self.first, self.text = lines, None, True, ""
+
+    def __iter__(self) -> _OneLine:
+        return self
+
+    def __next__(self) -> str:
+        if not self.first:  # the row goes on past its line: keep that line for the next
+            self.held = next(self.lines, None)
+            raise _SpansError
+        self.first = False
+        if self.held is not None:
+            self.text, self.held = self.held, None
+        else:
+            self.text = next(self.lines)
+        return self.text
+
+
+@dataclass(slots=True)
+class _Unclosed:
+    """A row whose quote is not closed on its line, read alone (for its student)."""
+
+    line: int
+    row: list[str]
+
+    def error(self, student: str) -> RowError:
+        return RowError(
+            self.line,
+            student,
+            "a quote opened on this line is not closed on it (an answer is one line)",
+        )
+
+
+def _csv_rows(path: Path) -> Iterator[tuple[int, list[str]] | RowError | _Unclosed]:
     """Every row of an answers CSV with its line, read as it is needed (a
     :class:`RowError` for a row that cannot be read); the first is the header.  A file that
     cannot be read at all, or is empty, is an InputError (exit 2)."""
@@ -243,14 +289,21 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, list[str]] | RowError]:
         with open(path, newline="", encoding="utf-8-sig") as fh:
             # NB: a regular file smaller than the bound cannot hold a longer line: read as it is
             small = _regular_size(fh) <= MAX_LINE
-            reader = csv.reader(fh if small else bounded_lines(fh, str(path)))
+            lines = _OneLine(iter(fh) if small else bounded_lines(fh, str(path)))
+            reader = csv.reader(lines)
             while True:
+                lines.first = True
                 try:
                     row = next(reader)
                 except StopIteration:
                     break
                 except csv.Error as exc:
                     yield RowError(reader.line_num, "", f"unreadable row: {exc}")
+                    continue
+                except _SpansError:
+                    empty = False
+                    alone = next(csv.reader([lines.text.rstrip("\r\n") + '"']), [])
+                    yield _Unclosed(reader.line_num, alone)
                     continue
                 empty = False
                 yield reader.line_num, row
@@ -303,10 +356,10 @@ def last_rows(path: Path) -> dict[str, int] | None:
     for got in _csv_rows(path):
         if isinstance(got, RowError):
             continue
-        line, row = got
+        line, row = (got.line, got.row) if isinstance(got, _Unclosed) else got
         if c0 < 0:
             c0 = _columns(path, line, row)[0]
-        elif len(row) > c0:
+        elif len(row) > max(c0, 1):  # NB: a lone field names no student (a broken line)
             s = row[c0].strip()
             if s:
                 last[s] = line
@@ -325,6 +378,11 @@ def _read_rows(path: Path) -> Iterator[tuple[int, str, str, str, str] | RowError
         if isinstance(got, RowError):
             yield got
             continue
+        if isinstance(got, _Unclosed):
+            if not cols:
+                raise InputError(f"{path}: line 1, the header, has a quote it does not close")
+            yield got.error(got.row[c0].strip() if max(c0, 1) < len(got.row) else "")
+            continue
         line, row = got
         if not cols:
             cols = _columns(path, line, row)
@@ -342,7 +400,8 @@ def _read_rows(path: Path) -> Iterator[tuple[int, str, str, str, str] | RowError
         # NB: a row longer than the header is as broken as a short one: "ann,1a,
         # value,5,9" is a decimal comma, and taking its "5" would mark a wrong number.
         if len(row) <= max(cols) or len(row) > width:
-            student = row[c0].strip() if c0 < len(row) else ""
+            # NB: a lone field names no student: it is a line broken off another row
+            student = row[c0].strip() if max(c0, 1) < len(row) else ""
             why = f"{len(row)} fields, but the header has {width}"
             if len(row) > width:
                 why += '; an answer with a comma in it is quoted: "5,9"'
