@@ -9,6 +9,7 @@ import math
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -367,10 +368,25 @@ def test_a_closed_stderr_or_a_closed_pipe_keeps_the_result_and_its_exit_code() -
     p = sh(f'{run} grad "sqrt(x)" --at x=0 --format json 2>&-')
     assert p.returncode == 0 and json.loads(p.stdout)["gradient"] == {"x": "inf"}
     assert sh(f'{run} eval "1/x" --at x=0 2>&-').returncode == 3
-    # a reader that stops early: no exit 1 (SPEC section 7's "an answer was wrong")
+    # a reader that stops early: the exit code is still the verdict (SPEC section 7's 1, "an
+    # answer was wrong", for this class), and no traceback or message; Typer made it 1, and
+    # cgdiff 0, whatever the answers
+    lines = (homework / "submissions.csv").read_text(encoding="utf-8").splitlines()
+    ann = [line for line in lines if line.startswith("ann,")]
+    with tempfile.TemporaryDirectory() as tmp:
+        for wrong in (False, True):  # 400 students, all right; then one more, wrong
+            rows = [line.replace("ann,", f"s{k},", 1) for k in range(400) for line in ann]
+            rows += [line for line in lines if line.startswith("bob,")] if wrong else []
+            answers = Path(tmp) / "class.csv"
+            answers.write_text("\n".join([lines[0], *rows]) + "\n", encoding="utf-8")
+            for fmt in ("junit", "json", "table"):
+                p = sh(
+                    f"{run} check key.toml --answers {answers} --format {fmt} | head -c 1 "
+                    ">/dev/null; exit ${PIPESTATUS[0]}"
+                )
+                assert p.returncode == int(wrong) and p.stderr == "", (fmt, p.stderr)
     p = sh(
-        f"{run} check key.toml --answers submissions.csv --format junit | head -c 1 >/dev/null;"
-        " exit ${PIPESTATUS[0]}"
+        f"{run} grad x*y --at x=1,y=2 --format json | head -c 1 >/dev/null; exit ${{PIPESTATUS[0]}}"
     )
     assert p.returncode == 0 and p.stderr == ""
 

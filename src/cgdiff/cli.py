@@ -8,6 +8,7 @@ evaluators) are imported inside the commands that use them, so start-up stays fa
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
@@ -28,6 +29,7 @@ from .cli_output import (
     _state,
     _streamed,
     _warn,
+    reader_gone,
     write_atomic,
 )
 from .cli_points import one_point, points_of
@@ -706,11 +708,13 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # shell completion: a request, --show-completion, --install-...
         code = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 2
         if isinstance(exc.__context__, BrokenPipeError):  # Typer's exit 1 on a closed pipe
+            reader_gone()
             code = 0
     except KeyboardInterrupt:
         sys.stderr.write("error: interrupted\n")
         code = 130
-    except BrokenPipeError:
+    except BrokenPipeError:  # NB: _out sends the rest to /dev/null; a write elsewhere
+        reader_gone()
         code = 0
     except OSError as exc:  # the output could not be written: a full disk, a closed pipe
         sys.stderr.write(f"error: cannot write the output: {exc.strerror or exc}\n")
@@ -742,7 +746,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         sys.stdout.flush()
     except BrokenPipeError:
-        pass
+        reader_gone()
+        with contextlib.suppress(OSError):
+            sys.stdout.flush()
     except OSError as exc:
         sys.stderr.write(f"error: cannot write the output: {exc.strerror or exc}\n")
         code = 2

@@ -59,10 +59,30 @@ def _show(renderable: Any) -> None:
     _out("\n".join(line.rstrip() for line in captured.get().split("\n")).rstrip("\n"))
 
 
+def _stdout(text: str) -> None:
+    """Write to standard output.  A reader that has gone (``| head -1`` has read its line)
+    is not an error: the rest goes to /dev/null and the command runs to its end, so that
+    its exit code is still its verdict (``check``'s 1 for a wrong answer, SPEC section 7)."""
+    try:
+        sys.stdout.write(text)
+    except BrokenPipeError:
+        reader_gone()
+
+
+def reader_gone() -> None:
+    """Standard output's reader has closed the pipe: point its file descriptor at
+    /dev/null, so that nothing more, the buffer's last flush at exit included, fails."""
+    _state["reader_gone"] = True
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+
+
 def _out(text: str) -> None:
     text = text if text.endswith("\n") else text + "\n"
     if _state["out_file"] is None:
-        sys.stdout.write(text)
+        _stdout(text)
     else:  # written by main() once the command has finished without an error
         _state["pending"].append(text)
 
@@ -120,7 +140,7 @@ def _streamed() -> Iterator[Callable[[str], Any]]:
     ``-o FILE`` a temporary file renamed to FILE once the command has finished."""
     target = _state["out_file"]
     if target is None:
-        yield sys.stdout.write
+        yield _stdout
         return
     try:
         with _atomic(target) as write:
