@@ -244,7 +244,9 @@ class _OneLine:
     __slots__ = ("first", "held", "lines", "text")
 
     def __init__(self, lines: Iterator[str]) -> None:
-        self.lines, self.held, self.first, self.text = lines, None, True, ""
+        self.lines = lines
+        self.held: str | None = None
+        self.first, self.text = True, ""
 
     def __iter__(self) -> _OneLine:
         return self
