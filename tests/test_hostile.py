@@ -467,3 +467,51 @@ def test_a_quote_left_open_loses_no_other_student(cli, tmp_path) -> None:
         (2, "ann"), (4, "dan"), (5, "")
     ]  # fmt: skip
     assert "not closed on it" in data["malformed"][0]["message"]
+
+
+def _homework_rows(student: str) -> list[str]:
+    lines = (Path(__file__).parents[1] / "examples" / "homework" / "submissions.csv").read_text(
+        encoding="utf-8"
+    )
+    return [line for line in lines.splitlines() if line.startswith(student + ",")]
+
+
+def test_gradescope_scores_an_empty_submission_and_a_row_without_a_student(cli, tmp_path) -> None:
+    import xml.etree.ElementTree as ET
+
+    key = str(Path(__file__).parents[1] / "examples" / "homework" / "key.toml")
+    header = "student,problem,item,answer\n"
+    empty = tmp_path / "empty.csv"
+    empty.write_text(header)
+    r = cli("check", key, "--answers", str(empty), "--format", "gradescope")
+    data = json.loads(r.out)  # it wrote no results.json: Gradescope says the autograder failed
+    assert data["score"] == 0 and len(data["tests"]) == 45
+    assert all(t["status"] == "failed" and "no answer" in t["output"] for t in data["tests"])
+    assert data["tests"][0]["output"].startswith("expected: -12\ngiven: (none)")  # was blank
+    # ann's right answers and a row with no student name: 45 of 46, so not 100%
+    extra = tmp_path / "extra.csv"
+    extra.write_text(header + "\n".join([*_homework_rows("ann"), ",1a,value,1"]) + "\n")
+    r = cli("check", key, "--answers", str(extra), "--format", "gradescope")
+    data = json.loads(r.out)
+    assert r.code == 1 and len(data["tests"]) == 46
+    assert (
+        data["tests"][-1]["status"] == "failed" and "no student name" in data["tests"][-1]["output"]
+    )
+    assert data["score"] == pytest.approx(45 * 45 / 46, abs=1e-4) and data["score"] < 45
+    # JUnit shows that row as a failure too: it said failures="0" with exit 1
+    r = cli("check", key, "--answers", str(extra), "--format", "junit")
+    root = ET.fromstring(r.out)
+    assert r.code == 1 and root.get("failures") == "1" and root.get("tests") == "91"
+    (suite,) = [s for s in root if s.get("name") == "malformed rows without a student"]
+    assert suite.get("failures") == "1" and suite[0].get("name").startswith("line ")
+
+
+def test_junit_reports_a_key_problem_undefined_at_its_point_as_an_error(cli) -> None:
+    import xml.etree.ElementTree as ET
+
+    r = cli("check", "1/x", "--at", "x=0", "--expect", "value=1", "--format", "junit")
+    root = ET.fromstring(r.out)
+    assert r.code == 3 and root.get("errors") == "1" and root.get("failures") == "0"
+    case = root.find("testsuite/testcase")
+    assert case is not None and case.find("error") is not None and case.find("failure") is None
+    assert case.find("error").get("type") == "Undefined"

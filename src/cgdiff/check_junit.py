@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 __all__ = ["junit_head", "junit_student", "render_junit", "write_junit"]
 
 
+#: A test case: classname, name, passed (None: not checked, an error), message, details.
+Case = tuple[str, str, "bool | None", str, str]
+
 _NOT_XML = "[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
 
 
@@ -39,19 +42,18 @@ def render_junit(report: CheckReport) -> str:
     >>> 'failures="1"' in x and "<failure" in x
     True
     """
-    students = report.students or []
-    checks = [c for p in report.problems for c in p.checks]
-    total = len(checks) + sum(len(s.items) for s in students)
-    failures = sum(1 for c in checks if not c.passed)
-    failures += sum(1 for s in students for a in s.items if not a.passed)
-    parts = [_suite_xml(name, cases) for name, cases in _junit_suites(report)]
-    return junit_head(total, failures) + "".join(f"\n  {p}" for p in parts) + _JUNIT_END
+    suites = list(_junit_suites(report))
+    total = sum(len(cases) for _, cases in suites)
+    failures = sum(1 for _, cases in suites for c in cases if c[2] is False)
+    errors = sum(1 for _, cases in suites for c in cases if c[2] is None)
+    parts = [_suite_xml(name, cases) for name, cases in suites]
+    return junit_head(total, failures, errors) + "".join(f"\n  {p}" for p in parts) + _JUNIT_END
 
 
 _JUNIT_END = "\n</testsuites>\n"
 
 
-def junit_head(tests: int, failures: int) -> str:
+def junit_head(tests: int, failures: int, errors: int = 0) -> str:
     """The start of a JUnit document, up to its first ``<testsuite>``.
 
     >>> junit_head(3, 1).splitlines()[1]
@@ -59,7 +61,8 @@ def junit_head(tests: int, failures: int) -> str:
     """
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f'<testsuites name="cgdiff check" tests="{tests}" failures="{failures}" errors="0">'
+        f'<testsuites name="cgdiff check" tests="{tests}" failures="{failures}" '
+        f'errors="{errors}">'
     )
 
 
@@ -162,12 +165,16 @@ def write_junit(run: ClassRun, write: Callable[[str], Any], progress: Any = None
         for text in run.students(junit_student, progress):
             spool.write("\n  ")
             spool.write(text)
-        tests = len(cases) + run.tests
-        failures = sum(1 for c in cases if not c[2]) + run.failures
-        write(junit_head(tests, failures))
+        loose = _loose_suite(run.malformed())
+        extra = loose[1] if loose is not None else []
+        tests = len(cases) + run.tests + len(extra)
+        failures = sum(1 for c in cases if c[2] is False) + run.failures + len(extra)
+        write(junit_head(tests, failures, sum(1 for c in cases if c[2] is None)))
         write("\n  " + _suite_xml(name, cases))
         spool.seek(0)
         shutil.copyfileobj(spool, _Writer(write), 1 << 20)
+        if loose is not None:
+            write("\n  " + _suite_xml(*loose))
     write(_JUNIT_END)
 
 
@@ -193,11 +200,12 @@ _ATTRIB = str.maketrans(
 _CDATA = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 
 
-def _suite_xml(name: str, cases: Sequence[tuple[str, str, bool, str, str]]) -> str:
-    failed = sum(1 for c in cases if not c[2])
+def _suite_xml(name: str, cases: Sequence[Case]) -> str:
+    failed = sum(1 for c in cases if c[2] is False)
+    errors = sum(1 for c in cases if c[2] is None)
     head = (
         f'<testsuite name="{_xml_text(name).translate(_ATTRIB)}" tests="{len(cases)}" '
-        f'failures="{failed}" errors="0" skipped="0"'
+        f'failures="{failed}" errors="{errors}" skipped="0"'
     )
     if not cases:
         return head + " />"
@@ -211,10 +219,11 @@ def _suite_xml(name: str, cases: Sequence[tuple[str, str, bool, str, str]]) -> s
             parts.append(case + " />")
             continue
         one_line = " ".join(message.split()) or "wrong answer"
+        tag, kind = ("error", "Undefined") if passed is None else ("failure", "WrongAnswer")
         parts.append(
-            f'{case}>\n      <failure message="'
-            f'{_xml_text(shown(one_line, 500)).translate(_ATTRIB)}" type="WrongAnswer">'
-            f"{_xml_text(text).translate(_CDATA)}</failure>\n    </testcase>"
+            f'{case}>\n      <{tag} message="'
+            f'{_xml_text(shown(one_line, 500)).translate(_ATTRIB)}" type="{kind}">'
+            f"{_xml_text(text).translate(_CDATA)}</{tag}>\n    </testcase>"
         )
     parts.append("\n  </testsuite>")
     return "".join(parts)
@@ -222,23 +231,49 @@ def _suite_xml(name: str, cases: Sequence[tuple[str, str, bool, str, str]]) -> s
 
 def _junit_suites(
     report: CheckReport, students: Iterable[StudentResult] | None = None
-) -> Iterator[tuple[str, list[tuple[str, str, bool, str, str]]]]:
+) -> Iterator[tuple[str, list[Case]]]:
     """Each JUnit suite's name and its cases: (classname, name, passed, one-line message,
     details), the key's first, then one per student."""
     yield (
         f"cgdiff check {report.source}",
         [
-            (p.name, c.item, c.passed, c.message, _details(c.expected, c.given, c.message))
+            (
+                p.name,
+                c.item,
+                None if p.undefined is not None else c.passed,  # the key's error, exit 3
+                c.message,
+                _details(c.expected, c.given, c.message),
+            )
             for p in report.problems
             for c in p.checks
         ],
     )
     for s in report.students or [] if students is None else students:
         yield _student_suite(s)
+    loose = _loose_suite(report.malformed or [])
+    if loose is not None and students is None:
+        yield loose
 
 
-def _student_suite(s: StudentResult) -> tuple[str, list[tuple[str, str, bool, str, str]]]:
-    cases = []
+def _loose_suite(rows: Iterable[Any]) -> tuple[str, list[Case]] | None:
+    """The malformed rows that name no student, each a failed case: they are counted in
+    the exit code (1), so CI sees them (a suite of their own, as no student owns them)."""
+    cases: list[Case] = [
+        (
+            "malformed row",
+            f"line {e.line}",
+            False,
+            f"{e.message} (line {e.line} of the answers)",
+            f"{e.message}\n(line {e.line} of the answers)",
+        )
+        for e in rows
+        if not e.student
+    ]
+    return ("malformed rows without a student", cases) if cases else None
+
+
+def _student_suite(s: StudentResult) -> tuple[str, list[Case]]:
+    cases: list[Case] = []
     for a in s.items:
         name = f"line {a.line}" if a.extra else a.item
         text = _details(a.expected, a.answer, a.message)

@@ -534,11 +534,11 @@ def render_check(report: CheckReport) -> Any:
 # NB: compiled on first use: this character class takes milliseconds to build.
 def _details(expected: Any, given: Any, message: str) -> str:
     e, g = pair_text(expected, given)
-    text = f"expected: {shown(e)}\ngiven: {shown(g)}"
+    text = f"expected: {shown(e)}\ngiven: {shown(g) if given is not None else '(none)'}"
     return f"{text}\n{message}" if message else text
 
 
-def render_gradescope(report: CheckReport) -> str:
+def render_gradescope(report: CheckReport, scorer: Any = None) -> str:
     """A Gradescope autograder ``results.json``: one test per check (or, with answers, per
     item of the key for the one student), a point each, and the total ``score``.
 
@@ -564,6 +564,8 @@ def render_gradescope(report: CheckReport) -> str:
                 )
         output = _summary(report)
     else:
+        if not report.students and scorer is not None:  # an empty submission: every item
+            report.students = [scorer.score("(no answers)", [])[0]]  # is "no answer"
         if len(report.students) != 1:
             names = ", ".join(shown(s.student, 40) for s in report.students[:5])
             more = ", …" if len(report.students) > 5 else ""
@@ -583,9 +585,24 @@ def render_gradescope(report: CheckReport) -> str:
                 tests.append(_gs_test(f"{a.problem}: {a.item}", number, a.passed, 1.0, text))
             else:  # a malformed row that answers no item of the key: one more wrong item
                 tests.append(_gs_test(f"line {a.line}: malformed row", None, False, 1.0, a.message))
-        output = f"{s.student}: {s.score} of {s.max_score} answers right"
+        # NB: a row that names no student is this submission's too (Gradescope grades one)
+        for e in report.malformed or []:
+            if not e.student:
+                tests.append(_gs_test(f"line {e.line}: malformed row", None, False, 1.0, e.message))
+        right = sum(1 for t in tests if t["status"] == "passed")
+        asked = sum(1 for t in tests if "number" in t)
+        output = f"{s.student}: {right} of {len(tests)} answers right"
         if report.malformed:
             output += f"; {len(report.malformed)} malformed row(s), counted as wrong"
+        if len(tests) > asked:
+            # Gradescope's percentage is the score over the assignment's points (the key's
+            # items): each malformed row that answers no item lowers the score as one more
+            # wrong item lowers cgdiff's own, so such a submission never reads 100%.
+            score = round(asked * right / len(tests), 4)
+            output += f": {score:g} of {asked} points ({right} × {asked}/{len(tests)})"
+            from .report import dumps
+
+            return dumps({"score": score, "output": output, "tests": tests})
     score = float(sum(t["score"] for t in tests))
     from .report import dumps
 

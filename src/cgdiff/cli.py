@@ -593,7 +593,7 @@ def _check_class(path: Path, answers: Path, fmt: CheckFormat, jobs: int | None) 
         report.students, report.items = students, run.items()
         report.malformed = list(run.malformed())
         if fmt is CheckFormat.gradescope:
-            _out(check_report.render_gradescope(report))
+            _out(check_report.render_gradescope(report, run.scorer))
         else:
             _show(check_report.render_check(report))
     if run.total == 0:  # NB: after the rows are read: a header only is most likely the wrong file

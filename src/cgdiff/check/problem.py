@@ -72,6 +72,7 @@ class Problem:
         self._notes: list[str] = []
         self._sampler = Sampler(graph, self.settings)
         self._texts: dict[str, str] = {}
+        self._truths: dict[str, Any] = {}
         self._names: list[str] | None = None
         self._known: frozenset[str] = frozenset()
         self._verdicts: dict[tuple[str, str], CheckResult] = {}
@@ -211,6 +212,17 @@ class Problem:
                     text = None
             self._texts[item] = text or self.describe(item)
         return self._texts[item]
+
+    def truth(self, item: str) -> Any:
+        """The true answer of ``item``, as shown beside a wrong one (a number at the point,
+        or a formula), for an item with no answer; None where it cannot be had."""
+        if item not in self._truths:
+            try:
+                kind, node = self.target(item)
+                self._truths[item] = self._expected(item, kind, node)
+            except CgdiffError:
+                self._truths[item] = None
+        return self._truths[item]
 
     def _expected(self, item: str, kind: str, node: int) -> Any:
         """The truth to show beside an answer that could not be read."""

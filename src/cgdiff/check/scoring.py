@@ -198,7 +198,7 @@ def _score_items(
         for item, _ in p.expect:
             a = mine.get((p.name, item))
             if a is None:
-                a = AnswerResult(p.name, item, None, False, "no answer")
+                a = AnswerResult(p.name, item, None, False, "no answer", expected=p.truth(item))
             else:
                 answered.append(a)
             out.append(a)
