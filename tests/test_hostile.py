@@ -515,3 +515,25 @@ def test_junit_reports_a_key_problem_undefined_at_its_point_as_an_error(cli) -> 
     case = root.find("testsuite/testcase")
     assert case is not None and case.find("error") is not None and case.find("failure") is None
     assert case.find("error").get("type") == "Undefined"
+
+
+def test_a_header_again_a_column_twice_and_an_option_twice_are_said(cli, tmp_path) -> None:
+    key = str(Path(__file__).parents[1] / "examples" / "homework" / "key.toml")
+    header = "student,problem,item,answer\n"
+    joined = tmp_path / "joined.csv"  # two exports joined with cat: a student "student"
+    joined.write_text(header + "ann,1a,value,-12\n" + "\ufeff" + header + "bob,1a,value,-12\n")
+    r = cli("check", key, "--answers", str(joined), "--format", "json")
+    data = json.loads(r.out)
+    assert [s["student"] for s in data["students"]] == ["ann", "bob"]
+    assert data["malformed"] == [
+        {"line": 3, "student": "", "message": "the header again (two files joined?)"}
+    ]
+    twice = tmp_path / "twice.csv"
+    twice.write_text("student,student,problem,item,answer\nann,ann,1a,value,-12\n")
+    r = cli("check", key, "--answers", str(twice))
+    assert r.code == 2 and "names the column 'student' twice" in r.err
+    r = cli("check", key, "--answers", str(joined), "--answers", str(twice))  # the last won
+    assert r.code == 2 and r.err.startswith("error: --answers is given twice")
+    r = cli("diff", "x*y", "--wrt", "x", "--wrt", "y")
+    assert r.code == 2 and "--wrt x,y" in r.err
+    assert cli("grad", "x", "--at", "x=1", "--at", "x=2", "--format", "csv").code == 0

@@ -69,11 +69,15 @@ class _Command(TyperCommand):
 
 def _reject_unknown_options(params: list[Any], args: list[str]) -> None:
     takes_value: dict[str, bool] = {}
+    once: dict[str, str] = {}  # an option that keeps one value: its first spelling
     for p in params:
         if p.param_type_name == "option":
             for o in (*p.opts, *p.secondary_opts):
                 takes_value[o] = not p.is_flag and not p.count
+                if not p.multiple and not p.is_flag and not p.count:
+                    once[o] = p.opts[0]
     skip = False
+    seen: set[str] = set()
     for a in args:
         if skip:  # the value of the option before it, e.g. --output --x is allowed
             skip = False
@@ -83,6 +87,15 @@ def _reject_unknown_options(params: list[Any], args: list[str]) -> None:
         name = a.partition("=")[0]
         if name in takes_value:
             skip = takes_value[name] and "=" not in a
+            if name in once:  # click keeps the last silently: --answers a.csv --answers b.csv
+                if once[name] in seen:
+                    raise InputError(
+                        f"{once[name]} is given twice; it takes one value",
+                        hint="name several inputs with commas, as in --wrt x,y"
+                        if once[name] == "--wrt"
+                        else None,
+                    )
+                seen.add(once[name])
         elif _LONG.fullmatch(name):
             from difflib import get_close_matches
 

@@ -330,7 +330,19 @@ def _columns(path: Path, line: int, row: list[str]) -> list[int]:
             f"{path}: line {line} must be the header {','.join(_COLUMNS)} "
             f"(missing: {', '.join(missing)})"
         )
+    twice = [c for c in _COLUMNS if header.count(c) > 1]
+    if twice:
+        raise InputError(f"{path}: the header names the column '{twice[0]}' twice")
     return [header.index(c) for c in _COLUMNS]
+
+
+def _is_header(row: list[str], cols: Sequence[int]) -> bool:
+    """Whether a row is the header again (two exports joined with cat): its four columns
+    are the names of the columns, a BOM or capitals aside."""
+    return all(
+        c < len(row) and row[c].strip().lstrip("\ufeff").lower() == name
+        for c, name in zip(cols, _COLUMNS, strict=True)
+    )
 
 
 def last_rows(path: Path) -> dict[str, int] | None:
@@ -394,7 +406,9 @@ def _read_rows(path: Path) -> Iterator[tuple[int, str, str, str, str] | RowError
         if len(row) == width:  # the common case, first
             s, p, i, a = row[c0], row[c1], row[c2], row[c3]
             s, p, i = s.strip(), p.strip(), i.strip()
-            if s or p or i or any(c.strip() for c in row):
+            if i == "item" and _is_header(row, cols):
+                yield RowError(line, "", "the header again (two files joined?)")
+            elif s or p or i or any(c.strip() for c in row):
                 yield (line, s, p, i, a)
             continue
         if not any(c.strip() for c in row):
