@@ -257,3 +257,35 @@ def test_long_answers_are_not_kept_to_share() -> None:
     assert (len(check_report._PIECES), len(check_junit._CASES)) == before
     assert json.loads(text)["items"][0]["answer"] == long
     assert xml == check_junit._suite_xml(*check_junit._student_suite(StudentResult("ann", [a])))
+
+
+def test_a_sigterm_leaves_no_temporary_file_no_worker_and_no_traceback(tmp_path: Path) -> None:
+    # `kill` or `timeout` during a class run with workers: each worker printed tracebacks
+    # (BrokenPipeError), the -o file's temporary file was left behind, and exit was 143
+    import signal
+    import time
+
+    lines = SUBMISSIONS.read_text(encoding="utf-8").splitlines()
+    ann = [line for line in lines if line.startswith("ann,")]
+    answers = tmp_path / "big.csv"
+    with answers.open("w", encoding="utf-8") as f:
+        f.write(lines[0] + "\n")
+        for k in range(20_000):
+            f.writelines(line.replace("ann,", f"s{k},", 1) + "\n" for line in ann)
+    out = tmp_path / "out" / "r.xml"
+    out.parent.mkdir()
+    run = [sys.executable, "-m", "cgdiff", "check", str(KEY), "--answers", str(answers)]
+    p = subprocess.Popen(
+        [*run, "--format", "junit", "--jobs", "2", "-o", str(out)],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not list(out.parent.glob(".r.xml.*.tmp")) and time.monotonic() < deadline:
+        assert p.poll() is None, "the run ended before it could be stopped"
+        time.sleep(0.02)
+    time.sleep(0.3)  # the workers at work
+    p.send_signal(signal.SIGTERM)
+    _, err = p.communicate(timeout=30)  # it hung on a lock of the pool when it unwound
+    assert p.returncode == 143 and err == "error: terminated\n"
+    assert list(out.parent.iterdir()) == []  # no r.xml, no .r.xml.*.tmp

@@ -30,6 +30,7 @@ from .cli_output import (
     _streamed,
     _warn,
     reader_gone,
+    remove_temporary_files,
     write_atomic,
 )
 from .cli_points import one_point, points_of
@@ -690,6 +691,7 @@ def main(argv: list[str] | None = None) -> int:
     if sys.stdout is None:  # started with standard output closed: cgdiff ... >&-
         sys.stderr.write("error: standard output is closed; nowhere to write the result\n")
         return _exit(2, argv)
+    before = _on_sigterm()
     try:
         # NB: outside standalone mode click returns the code of a typer.Exit, not raises it
         # (``check`` exits 1 that way when an answer is wrong).
@@ -749,6 +751,8 @@ def main(argv: list[str] | None = None) -> int:
             "(--debug shows the traceback)\n"
         )
         code = 70
+    finally:
+        _on_sigterm(before)
     target = _state["out_file"]
     if target is not None and finished:  # nothing is written when the command failed
         try:
@@ -766,6 +770,35 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(f"error: cannot write the output: {exc.strerror or exc}\n")
         code = 2
     return _exit(code, argv)
+
+
+def _on_sigterm(before: Any = None) -> Any:
+    """On SIGTERM (``kill``, ``timeout``): remove the temporary file of a half-written
+    ``-o`` file, end the worker processes, say so and exit 143, at once (an exception raised
+    from the handler could land inside a lock of multiprocessing and hang).  With
+    ``before``, put that handler back.  Only in the main thread, where handlers run."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    if before is not None:
+        signal.signal(signal.SIGTERM, before)
+        return None
+
+    def stop(signum: int, frame: Any) -> None:
+        remove_temporary_files()
+        import multiprocessing
+
+        for child in multiprocessing.active_children():
+            with contextlib.suppress(Exception):
+                child.kill()
+        with contextlib.suppress(Exception):
+            sys.stderr.write("error: terminated\n")
+            sys.stderr.flush()
+        os._exit(143)
+
+    return signal.signal(signal.SIGTERM, stop)
 
 
 def _usable(stream: Any) -> bool:

@@ -115,6 +115,7 @@ def _atomic(path: Path) -> Iterator[Callable[[str], Any]]:
             yield out.write
         return
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    _TEMPORARY.add(tmp)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             yield fh.write
@@ -132,6 +133,18 @@ def _atomic(path: Path) -> Iterator[Callable[[str], Any]]:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+    finally:
+        _TEMPORARY.discard(tmp)
+
+
+_TEMPORARY: set[str] = set()  # the temporary files being written, for a SIGTERM to remove
+
+
+def remove_temporary_files() -> None:
+    """Remove the temporary files of ``-o`` being written (the command was stopped)."""
+    for tmp in list(_TEMPORARY):
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
 
 
 @contextlib.contextmanager

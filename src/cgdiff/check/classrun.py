@@ -180,7 +180,7 @@ class ClassRun:
             return
         # NB: forked workers inherit the loaded key (its graphs are not pickled); each
         # batch goes out as plain tuples and comes back rendered, in the order sent.
-        with multiprocessing.get_context("fork").Pool(self.jobs) as pool:
+        with multiprocessing.get_context("fork").Pool(self.jobs, initializer=_quiet) as pool:
             pending: deque[Any] = deque()
             for batch in _chunks(groups):
                 pending.append(pool.apply_async(_score_batch, ((render, batch),)))
@@ -276,3 +276,12 @@ def _chunks(groups: Iterator[tuple[str, Rows]]) -> Iterator[list[tuple[str, Rows
             batch = []
     if batch:
         yield batch
+
+
+def _quiet() -> None:
+    """A worker's signals: Ctrl-C and a SIGTERM are the parent's to handle (it ends the
+    pool), so a worker neither prints a traceback of its own nor outlives it."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
