@@ -217,6 +217,7 @@ def render_hessian(h: Hessian) -> Any:
 
         def __rich_console__(self, console: Any, options: Any) -> Any:
             from rich.cells import cell_len
+            from rich.segment import Segment
 
             first = max([cell_len(corner), *(cell_len(w) for w in h.wrt)], default=0)
             widths = [
@@ -234,17 +235,38 @@ def render_hessian(h: Hessian) -> Any:
                     start, used = k, 0
                 used += (1 if k > start else 0) + wd + 2
             blocks.append(range(start, len(widths)))
-            if len(blocks) == 1:
-                yield table(blocks[0], title)
-                return
             n = len(h.wrt)
+            tables = []
             for j, b in enumerate(blocks):
-                which = f"columns {h.wrt[b[0]]}–{h.wrt[b[-1]]} of {n}"
-                yield table(b, f"{title}, {which}" if j == 0 else which)
-            yield Text(
-                f"(wider than the terminal: in {len(blocks)} blocks of columns; "
-                "--format csv writes the matrix whole)"
-            )
+                which = (
+                    f"column {h.wrt[b[0]]} of {n}"
+                    if len(b) == 1
+                    else f"columns {h.wrt[b[0]]}–{h.wrt[b[-1]]} of {n}"
+                )
+                name = title if len(blocks) == 1 else f"{title}, {which}" if j == 0 else which
+                tables.append((table(b, name), name))
+            # NB: laid out by Rich and looked at: narrower than even one column (a long name,
+            # the corner's ∂²f/∂row∂column), Rich cuts words to …; then a line per row
+            rendered = []
+            for t, name in tables:
+                lines = console.render_lines(t, options, pad=False, new_lines=False)
+                shown = sum(seg.text.count("…") for line in lines for seg in line)
+                if shown > 2 * name.count("…") + sum(w.count("…") for w in h.wrt):
+                    yield Text(title)
+                    for w in h.wrt:
+                        entries = ", ".join(f"{v} = {cells[w][k]}" for k, v in enumerate(h.wrt))
+                        yield Text(f"row {w}: {entries}")
+                    return
+                rendered.append(lines)
+            for lines in rendered:
+                for line in lines:
+                    yield from line
+                    yield Segment.line()
+            if len(blocks) > 1:
+                yield Text(
+                    f"(wider than the terminal: in {len(blocks)} blocks of columns; "
+                    "--format csv writes the matrix whole)"
+                )
 
     t = Blocks()
     parts: list[Any] = [
