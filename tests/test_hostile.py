@@ -537,3 +537,23 @@ def test_a_header_again_a_column_twice_and_an_option_twice_are_said(cli, tmp_pat
     r = cli("diff", "x*y", "--wrt", "x", "--wrt", "y")
     assert r.code == 2 and "--wrt x,y" in r.err
     assert cli("grad", "x", "--at", "x=1", "--at", "x=2", "--format", "csv").code == 0
+
+
+def test_a_pasted_minus_is_a_number_in_an_answer_and_counts_as_one_token(cli, monkeypatch) -> None:
+    r = cli("check", "x*1e-3", "--at", "x=1", "--expect", "value=1e−3", "--format", "json")
+    (c,) = json.loads(r.out)["problems"][0]["checks"]
+    assert r.code == 0 and c["given"] == 0.001 and c["message"] == ""  # a number, not a formula
+    monkeypatch.setenv("CGDIFF_MAX_TOKENS", "3")  # 1.5e−3, +, 2
+    assert cli("eval", "1.5e−3+2", "--format", "json").code == 0
+
+
+def test_stdin_closed_for_points_says_so() -> None:
+    p = subprocess.run(
+        ["bash", "-c", f"{sys.executable} -m cgdiff eval x --points - <&-"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert p.returncode == 2 and p.stderr == (
+        "error: standard input is closed; nothing to read for --points -\n"
+    )

@@ -177,6 +177,8 @@ def _stdin_file(ctx: Any, param: Any, value: Path | None) -> Path | None:
     if value is None or str(value) != "-":
         return value
     option = param.opts[0] if param is not None and getattr(param, "opts", None) else "-"
+    if sys.stdin is None or sys.stdin.closed or not _usable(sys.stdin):
+        raise InputError(f"standard input is closed; nothing to read for {option} -")
     if not os.path.exists("/dev/stdin"):
         raise InputError(f"{option} -: this system has no /dev/stdin; give a file")
     _state["stdin_file"] = option

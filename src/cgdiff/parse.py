@@ -43,10 +43,10 @@ def _limit(name: str, default: int) -> int:
         value = int(text)
     except ValueError:
         value = 0
-    if value < 1:
+    if value < 1 or value > 10**15:
         raise InputError(
             f"the environment variable {name} is {_short(text)!r}; it takes a whole number "
-            f"from 1 up (unset, it is {default:,})"
+            f"from 1 to 10^15 (unset, it is {default:,})"
         )
     return value
 
@@ -83,7 +83,7 @@ def _check_length(text: str) -> None:
         )
 
 
-_TOKEN = r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|\w+|[^\w\s]"
+_TOKEN = r"(?:\d+\.?\d*|\.\d+)(?:[eE][+\-\u2212]?\d+)?|\w+|[^\w\s]"
 
 
 class _Spec:

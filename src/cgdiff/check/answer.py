@@ -139,6 +139,8 @@ def read_answer(
             error=f"the answer is too long ({len(text)} characters; at most {MAX_ANSWER})",
             malformed=True,
         )
+    if "\u2212" in text and _NUMBER.fullmatch(text.replace("\u2212", "-")):
+        text = text.replace("\u2212", "-")  # pasted: −0.5, 1e−3 are numbers
     if _NUMBER.fullmatch(text):
         x = float(text)
         if not math.isfinite(x):
