@@ -371,6 +371,8 @@ def last_rows(path: Path) -> dict[str, int] | None:
         if isinstance(got, RowError):
             continue
         line, row = (got.line, got.row) if isinstance(got, _Unclosed) else got
+        if c0 < 0 and isinstance(got, _Unclosed):
+            raise InputError(f"{path}: line 1, the header, has a quote it does not close")
         if c0 < 0:
             c0 = _columns(path, line, row)[0]
         elif len(row) > max(c0, 1):  # NB: a lone field names no student (a broken line)
