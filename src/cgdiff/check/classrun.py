@@ -15,6 +15,7 @@ from __future__ import annotations
 import heapq
 import json
 import os
+import sys
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
 from itertools import chain
@@ -279,9 +280,20 @@ def _chunks(groups: Iterator[tuple[str, Rows]]) -> Iterator[list[tuple[str, Rows
 
 
 def _quiet() -> None:
-    """A worker's signals: Ctrl-C and a SIGTERM are the parent's to handle (it ends the
-    pool), so a worker neither prints a traceback of its own nor outlives it."""
+    """A worker's signals: Ctrl-C is the parent's to handle (it ends the pool), a SIGTERM
+    ends the worker at once, so a worker prints no traceback of its own; and on Linux a
+    worker dies with its parent (``timeout`` stops the whole group, and the pool may fork
+    a new worker while the parent exits: one was left waiting on a lock forever)."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if sys.platform.startswith("linux"):
+        import contextlib
+        import ctypes
+
+        with contextlib.suppress(Exception):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+            if os.getppid() == 1:  # the parent was already gone
+                os._exit(1)
