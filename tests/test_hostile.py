@@ -534,6 +534,10 @@ def test_a_header_again_a_column_twice_and_an_option_twice_are_said(cli, tmp_pat
     assert r.code == 2 and "names the column 'student' twice" in r.err
     r = cli("check", key, "--answers", str(joined), "--answers", str(twice))  # the last won
     assert r.code == 2 and r.err.startswith("error: --answers is given twice")
+    quote = tmp_path / "quote.csv"  # a file said "missing" columns, a pipe the open quote
+    quote.write_text('"')
+    r = cli("check", key, "--answers", str(quote))
+    assert r.code == 2 and "line 1, the header, has a quote it does not close" in r.err
     r = cli("diff", "x*y", "--wrt", "x", "--wrt", "y")
     assert r.code == 2 and "--wrt x,y" in r.err
     assert cli("grad", "x", "--at", "x=1", "--at", "x=2", "--format", "csv").code == 0
