@@ -429,6 +429,13 @@ def test_stdin_for_points_and_answers_and_not_twice(tmp_path) -> None:
     assert json.loads(piped.stdout)["students"] == json.loads(whole.stdout)["students"]
     p = run("eval", "-", "--points", "-", stdin="x\n")
     assert p.returncode == 2 and "standard input is read twice" in p.stderr
+    # by another name: @/dev/stdin read the CSV as the spec ("statement 1 is an expression...")
+    p = run("eval", "@/dev/stdin", "--points", "-", stdin="x\n1\n")
+    assert p.returncode == 2 and "standard input is read twice" in p.stderr
+    p = run("eval", "-", "--points", "/dev/stdin", stdin="2*x\n")
+    assert p.returncode == 2 and "standard input is read twice" in p.stderr
+    p = run("eval", "@/dev/stdin", "--at", "x=1", "--format", "json", stdin="2*x\n")
+    assert p.returncode == 0 and json.loads(p.stdout)["value"] == 2.0
 
 
 def test_a_negative_base_to_a_fraction_says_why_and_reads_back(cli) -> None:

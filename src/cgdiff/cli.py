@@ -174,9 +174,11 @@ AtOpt = Annotated[
 
 def _stdin_file(ctx: Any, param: Any, value: Path | None) -> Path | None:
     """``--points -`` and ``--answers -``: standard input, as ``/dev/stdin`` names it."""
+    option = param.opts[0] if param is not None and getattr(param, "opts", None) else "-"
+    if value is not None and str(value) != "-" and _is_stdin(str(value)):
+        _state["stdin_file"] = option  # --points /dev/stdin: standard input by another name
     if value is None or str(value) != "-":
         return value
-    option = param.opts[0] if param is not None and getattr(param, "opts", None) else "-"
     if sys.stdin is None or sys.stdin.closed or not _usable(sys.stdin):
         raise InputError(f"standard input is closed; nothing to read for {option} -")
     if not os.path.exists("/dev/stdin"):
@@ -253,8 +255,21 @@ def _main(
 # -- helpers --------------------------------------------------------------------------------
 
 
+def _is_stdin(path: str) -> bool:
+    """Whether ``path`` is standard input by another name (``/dev/stdin``, ``/dev/fd/0``)."""
+    try:
+        return os.path.samefile(path, "/dev/stdin")
+    except (OSError, ValueError):
+        return False
+
+
 def _source(expr: str) -> str:
     """The text an EXPR argument stands for: itself, standard input (``-``) or a file."""
+    if _state.get("stdin_file") and expr.startswith("@") and _is_stdin(expr[1:]):
+        raise InputError(
+            f"standard input is read twice: EXPR is {_clip(expr)} and so is "
+            f"{_state['stdin_file']}; give one of them as a file"
+        )
     if expr == "-":
         if _state.get("stdin_file"):
             raise InputError(
