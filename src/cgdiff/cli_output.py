@@ -1,8 +1,8 @@
 """What the command line writes: the Rich console, tables without trailing spaces, ``-o FILE``
 written atomically, results streamed as they come, progress bars on a terminal, warnings.
 
-Part of the CLI layer (with :mod:`cgdiff.cli`, which picks the commands and exit codes):
-nothing in the core writes to the terminal.
+Part of the CLI layer, with :mod:`cgdiff.cli` (the commands) and :mod:`cgdiff.cli_run` (the
+process and its exit codes): nothing in the core writes to the terminal.
 """
 
 from __future__ import annotations
@@ -264,3 +264,19 @@ def _clip_lines(text: str, width: int = 300) -> str:
     """Every line of a message cut to ``width`` characters: user text echoed by click (an
     option's value) or in a warning may be any length."""
     return "\n".join(_clip(line, width) for line in text.split("\n"))
+
+
+def _usable(stream: Any) -> bool:
+    """Whether a standard stream can be written: not None, and its file descriptor open.
+    A stream with no descriptor (a test's capture) is taken as usable."""
+    if stream is None:
+        return False
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return True
+    try:
+        os.fstat(fd)
+    except OSError:
+        return False
+    return True
