@@ -550,6 +550,7 @@ def render_gradescope(report: CheckReport, scorer: Any = None) -> str:
     (1.0, [('x*y: value', 1.0, 1.0), ('x*y: grad.x', 0.0, 1.0)])
     """
     tests: list[dict[str, Any]] = []
+    scaled: float | None = None
     if report.students is None:
         for pi, p in enumerate(report.problems, start=1):
             for ci, c in enumerate(p.checks, start=1):
@@ -598,12 +599,9 @@ def render_gradescope(report: CheckReport, scorer: Any = None) -> str:
             # Gradescope's percentage is the score over the assignment's points (the key's
             # items): each malformed row that answers no item lowers the score as one more
             # wrong item lowers cgdiff's own, so such a submission never reads 100%.
-            score = round(asked * right / len(tests), 4)
-            output += f": {score:g} of {asked} points ({right} × {asked}/{len(tests)})"
-            from .report import dumps
-
-            return dumps({"score": score, "output": output, "tests": tests})
-    score = float(sum(t["score"] for t in tests))
+            scaled = round(asked * right / len(tests), 4)
+            output += f": {scaled:g} of {asked} points ({right} × {asked}/{len(tests)})"
+    score = scaled if scaled is not None else float(sum(t["score"] for t in tests))
     from .report import dumps
 
     return dumps({"score": score, "output": output, "tests": tests})

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -342,6 +342,29 @@ def _table(title: str | None = None, caption: str | None = None) -> Any:
     )
 
 
+def laid_out(console: Any, options: Any, tables: Sequence[Any], held: int) -> list[Any] | None:
+    """The lines of each table as Rich lays them out in ``options``' width, or None where it
+    cut a word to … (more … than the ``held`` ones the texts hold themselves): the caller
+    then writes the rows as lines instead, so that no number is cut to ``1.…``."""
+    out = []
+    for t in tables:
+        lines = console.render_lines(t, options, pad=False, new_lines=False)
+        if sum(seg.text.count("…") for line in lines for seg in line) > held:
+            return None
+        out.append(lines)
+    return out
+
+
+def write_lines(laid: Sequence[Any]) -> Iterator[Any]:
+    """The segments of tables :func:`laid_out`, a line at a time."""
+    from rich.segment import Segment
+
+    for lines in laid:
+        for line in lines:
+            yield from line
+            yield Segment.line()
+
+
 class _Fitting:
     """A table, or, where the terminal is too narrow for it to show each word whole (a
     header's too), the same rows as lines of ``name value``, as ``psql``'s expanded display
@@ -353,20 +376,14 @@ class _Fitting:
         self.table, self.cells, self.records, self.title = table, cells, records, title
 
     def __rich_console__(self, console: Any, options: Any) -> Any:
-        from rich.segment import Segment
         from rich.text import Text
 
-        # NB: laid out by Rich and looked at: it cuts a word to … where a column is too
-        # narrow, so more … than the cells and headers hold means something was cut.
-        lines = console.render_lines(self.table, options, pad=False, new_lines=False)
-        shown = sum(seg.text.count("…") for line in lines for seg in line)
         held = sum(cell.count("…") for row in self.cells for cell in row)
         held += sum(str(c.header).count("…") for c in self.table.columns)
         held += self.title.count("…") * 2  # NB: a title may wrap; it is never cut
-        if shown <= held:
-            for line in lines:
-                yield from line
-                yield Segment.line()
+        laid = laid_out(console, options, [self.table], held)
+        if laid is not None:
+            yield from write_lines(laid)
             return
         yield Text(self.title)
         for line in self.records:

@@ -194,7 +194,7 @@ def render_hessian(h: Hessian) -> Any:
     from rich.table import Table
     from rich.text import Text
 
-    from .report import fmt_number
+    from .report import fmt_number, laid_out, write_lines
 
     at = ", ".join(f"{k}={fmt_number(v)}" for k, v in h.point.items())
     grads = ", ".join(f"∂{h.output}/∂{k} = {fmt_number(v)}" for k, v in h.gradient.items())
@@ -217,7 +217,6 @@ def render_hessian(h: Hessian) -> Any:
 
         def __rich_console__(self, console: Any, options: Any) -> Any:
             from rich.cells import cell_len
-            from rich.segment import Segment
 
             first = max([cell_len(corner), *(cell_len(w) for w in h.wrt)], default=0)
             widths = [
@@ -244,24 +243,18 @@ def render_hessian(h: Hessian) -> Any:
                     else f"columns {h.wrt[b[0]]}–{h.wrt[b[-1]]} of {n}"
                 )
                 name = title if len(blocks) == 1 else f"{title}, {which}" if j == 0 else which
-                tables.append((table(b, name), name))
-            # NB: laid out by Rich and looked at: narrower than even one column (a long name,
-            # the corner's ∂²f/∂row∂column), Rich cuts words to …; then a line per row
-            rendered = []
-            for t, name in tables:
-                lines = console.render_lines(t, options, pad=False, new_lines=False)
-                shown = sum(seg.text.count("…") for line in lines for seg in line)
-                if shown > 2 * name.count("…") + sum(w.count("…") for w in h.wrt):
-                    yield Text(title)
-                    for w in h.wrt:
-                        entries = ", ".join(f"{v} = {cells[w][k]}" for k, v in enumerate(h.wrt))
-                        yield Text(f"row {w}: {entries}")
-                    return
-                rendered.append(lines)
-            for lines in rendered:
-                for line in lines:
-                    yield from line
-                    yield Segment.line()
+                tables.append(table(b, name))
+            # NB: narrower than even one column (a long name, the corner's ∂²f/∂row∂column),
+            # Rich cuts words to …; then a line per row
+            held = 2 * title.count("…") + 2 * sum(w.count("…") for w in h.wrt)
+            laid = laid_out(console, options, tables, held)
+            if laid is None:
+                yield Text(title)
+                for w in h.wrt:
+                    entries = ", ".join(f"{v} = {cells[w][k]}" for k, v in enumerate(h.wrt))
+                    yield Text(f"row {w}: {entries}")
+                return
+            yield from write_lines(laid)
             if len(blocks) > 1:
                 yield Text(
                     f"(wider than the terminal: in {len(blocks)} blocks of columns; "
