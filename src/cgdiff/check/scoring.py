@@ -336,6 +336,15 @@ def _columns(path: Path, line: int, row: list[str]) -> list[int]:
     return [header.index(c) for c in _COLUMNS]
 
 
+def _student_of(row: Sequence[str], c0: int) -> str:
+    """The student a row names; none for a lone field (a line broken off another row)."""
+    return row[c0].strip() if max(c0, 1) < len(row) else ""
+
+
+def _unclosed_header(path: Path) -> InputError:
+    return InputError(f"{path}: line 1, the header, has a quote it does not close")
+
+
 def _is_header(row: list[str], cols: Sequence[int]) -> bool:
     """Whether a row is the header again (two exports joined with cat): its four columns
     are the names of the columns, a BOM or capitals aside."""
@@ -372,11 +381,11 @@ def last_rows(path: Path) -> dict[str, int] | None:
             continue
         line, row = (got.line, got.row) if isinstance(got, _Unclosed) else got
         if c0 < 0 and isinstance(got, _Unclosed):
-            raise InputError(f"{path}: line 1, the header, has a quote it does not close")
+            raise _unclosed_header(path)
         if c0 < 0:
             c0 = _columns(path, line, row)[0]
-        elif len(row) > max(c0, 1):  # NB: a lone field names no student (a broken line)
-            s = row[c0].strip()
+        else:
+            s = _student_of(row, c0)
             if s:
                 last[s] = line
     return last
@@ -396,8 +405,8 @@ def _read_rows(path: Path) -> Iterator[tuple[int, str, str, str, str] | RowError
             continue
         if isinstance(got, _Unclosed):
             if not cols:
-                raise InputError(f"{path}: line 1, the header, has a quote it does not close")
-            yield got.error(got.row[c0].strip() if max(c0, 1) < len(got.row) else "")
+                raise _unclosed_header(path)
+            yield got.error(_student_of(got.row, c0))
             continue
         line, row = got
         if not cols:
@@ -418,8 +427,7 @@ def _read_rows(path: Path) -> Iterator[tuple[int, str, str, str, str] | RowError
         # NB: a row longer than the header is as broken as a short one: "ann,1a,
         # value,5,9" is a decimal comma, and taking its "5" would mark a wrong number.
         if len(row) <= max(cols) or len(row) > width:
-            # NB: a lone field names no student: it is a line broken off another row
-            student = row[c0].strip() if max(c0, 1) < len(row) else ""
+            student = _student_of(row, c0)
             why = f"{len(row)} fields, but the header has {width}"
             if len(row) > width:
                 why += '; an answer with a comma in it is quoted: "5,9"'
